@@ -1,0 +1,180 @@
+# shellcheck shell=bash
+# Shared settings and helpers for the dimg benchmarks.  Sourced, not run.
+#
+# Every knob is an environment variable with a default; see bench/README.md.
+
+set -euo pipefail
+
+BENCH_SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO=$(cd "$BENCH_SRC/.." && pwd)
+
+: "${DIMG:=$REPO/build/dimg}"
+: "${BENCH_DIR:=/tmp/dimg-bench}"
+: "${BENCH_PY:=/usr/bin/python3}"
+
+# small-file tree (iso_read_small.sh, mem_peak.sh)
+: "${BENCH_FILES:=100000}"          # files in the big small-file image
+: "${BENCH_FILES_PER_DIR:=100}"     # files in each leaf directory
+: "${BENCH_DIRS_PER_GROUP:=100}"    # leaf directories in each top-level group
+: "${BENCH_MAX_FILE_SIZE:=4096}"    # file sizes are uniform in [0, this]
+: "${BENCH_SEED:=1}"
+: "${BENCH_RUNS:=5}"                # timed runs per extraction command (median reported)
+: "${BENCH_LS_RUNS:=20}"            # timed runs per listing command
+: "${BENCH_WARMUP:=1}"
+
+# Where extraction output goes.  Default: a tmpfs (/dev/shm) when there is
+# one, so that the timings measure the tools and not the kernel's file
+# creation path of the disk file system (see README.md); else BENCH_DIR.
+if [[ -z "${BENCH_OUT_DIR:-}" ]]; then
+	if [[ -d /dev/shm && -w /dev/shm && "$(stat -f -c %T /dev/shm 2>/dev/null)" == tmpfs ]]; then
+		BENCH_OUT_DIR=/dev/shm/dimg-bench-out
+	else
+		BENCH_OUT_DIR=$BENCH_DIR/out
+	fi
+fi
+
+# large files (iso_read_large.sh)
+: "${BENCH_LARGE_FILES:=3}"
+# size of each large file in GiB: 1.5, or 1.25 when the output is on the disk
+# of BENCH_DIR (3 copies of the set must then fit in BENCH_MAX_DISK_GIB)
+: "${BENCH_LARGE_GIB:=}"
+: "${BENCH_LARGE_RUNS:=5}"
+: "${BENCH_MAX_DISK_GIB:=12}"       # refuse to run if the large set would need more
+: "${BENCH_CLEAN_LARGE:=0}"         # 1: delete the large inputs afterwards
+
+# memory (mem_peak.sh)
+: "${BENCH_MEM_SMALL_FILES:=10000}" # the "small" image; compared with BENCH_FILES
+: "${BENCH_MEM_FLAT_FILES:=10000}"  # one directory holding this many files
+: "${BENCH_MEM_RUNS:=3}"
+: "${BENCH_MEM_REFS:=1}"            # also measure the reference tools
+
+: "${BENCH_VERIFY:=1}"              # check that every tool produced the same tree
+
+RES_DIR="$BENCH_DIR/results"
+SUMMARY="$RES_DIR/summary.tsv"
+mkdir -p "$BENCH_DIR" "$RES_DIR" "$BENCH_OUT_DIR"
+
+# Each script sets OUT to its scratch output directory; remove it on exit
+# (it may hold GiBs in a tmpfs, i.e. in RAM).
+OUT=
+cleanup_out() {
+	if [[ -n "$OUT" ]]; then rm -rf "$OUT"; fi
+	rmdir "$BENCH_OUT_DIR" 2>/dev/null || true
+}
+trap cleanup_out EXIT
+
+# out_on_bench_fs: true when the output directory is on BENCH_DIR's file system
+out_on_bench_fs() { [[ "$(stat -c %d "$BENCH_DIR")" == "$(stat -c %d "$BENCH_OUT_DIR")" ]]; }
+if [[ -z "$BENCH_LARGE_GIB" ]]; then
+	if out_on_bench_fs; then BENCH_LARGE_GIB=1.25; else BENCH_LARGE_GIB=1.5; fi
+fi
+
+log() { printf '[bench] %s\n' "$*" >&2; }
+die() { printf '[bench] error: %s\n' "$*" >&2; exit 1; }
+
+have_dimg() { [[ -x "$DIMG" ]]; }
+
+need_tools() {
+	local t missing=()
+	for t in "$@"; do
+		command -v "$t" >/dev/null 2>&1 || missing+=("$t")
+	done
+	((${#missing[@]} == 0)) || die "missing tools: ${missing[*]} (apt-get install hyperfine xorriso genisoimage libarchive-tools 7zip time)"
+}
+
+# Quote a path for use inside the shell command strings given to hyperfine.
+q() { printf '%q' "$1"; }
+
+# Paths of the generated small-file tree and its ISO for a file count.
+small_tree() { echo "$BENCH_DIR/small-$1-d$BENCH_FILES_PER_DIR-g$BENCH_DIRS_PER_GROUP-s$BENCH_MAX_FILE_SIZE-seed$BENCH_SEED"; }
+small_iso()  { echo "$(small_tree "$1").iso"; }
+flat_tree()  { echo "$BENCH_DIR/flat-$1-s$BENCH_MAX_FILE_SIZE-seed$BENCH_SEED"; }
+flat_iso()   { echo "$(flat_tree "$1").iso"; }
+
+build_iso() { # build_iso TREE ISO [extra xorriso options]
+	local tree=$1 iso=$2
+	shift 2
+	if [[ -f "$iso" && -f "$iso.ok" && "$iso.ok" -nt "$tree/.complete" ]]; then
+		return 0
+	fi
+	log "building $(basename "$iso") with xorriso -as mkisofs -R -J"
+	rm -f "$iso" "$iso.ok"
+	# The stamp file is not part of the image.
+	xorriso -as mkisofs -quiet -R -J -V DIMGBENCH "$@" \
+		-m .complete -o "$iso.tmp" "$tree" >/dev/null 2>"$iso.log" ||
+		{ cat "$iso.log" >&2; die "xorriso failed"; }
+	mv "$iso.tmp" "$iso"
+	touch "$iso.ok"
+}
+
+# Generate (or reuse) a small-file tree and its ISO.
+ensure_small() { # ensure_small NFILES
+	local n=$1 tree
+	tree=$(small_tree "$n")
+	"$BENCH_PY" "$BENCH_SRC/gen_tree.py" --out "$tree" --files "$n" \
+		--per-dir "$BENCH_FILES_PER_DIR" --dirs-per-group "$BENCH_DIRS_PER_GROUP" \
+		--max-size "$BENCH_MAX_FILE_SIZE" --seed "$BENCH_SEED" >&2
+	build_iso "$tree" "$(small_iso "$n")"
+}
+
+ensure_flat() { # ensure_flat NFILES   (every file in one directory)
+	local n=$1 tree
+	tree=$(flat_tree "$n")
+	"$BENCH_PY" "$BENCH_SRC/gen_tree.py" --out "$tree" --files "$n" --flat \
+		--max-size "$BENCH_MAX_FILE_SIZE" --seed "$BENCH_SEED" >&2
+	build_iso "$tree" "$(flat_iso "$n")"
+}
+
+# Read files into the page cache.
+warm() { cat "$@" >/dev/null; }
+warm_tree() { find "$1" -type f -print0 | xargs -0 cat >/dev/null; }
+
+# time_cmd NAME LABEL RUNS PREPARE CMD
+# Times one command with hyperfine into $RES_DIR/NAME.json.  Each command gets
+# its own hyperfine run so that one failing tool does not lose the others.
+# A command that fails leaves $RES_DIR/NAME.err instead.
+time_cmd() {
+	local name=$1 label=$2 runs=$3 prepare=$4 cmd=$5
+	local json="$RES_DIR/$name.json" err="$RES_DIR/$name.err"
+	rm -f "$json" "$err" "$RES_DIR/$name.skip" "$RES_DIR/$name.bad"
+	printf '%s\n' "$label" >"$RES_DIR/$name.label"
+	printf '%s\n' "$cmd" >"$RES_DIR/$name.cmd"
+	local args=(--style basic --runs "$runs" --warmup "$BENCH_WARMUP"
+		--export-json "$json" --command-name "$name")
+	[[ -n "$prepare" ]] && args+=(--prepare "$prepare")
+	log "timing $name: $cmd"
+	if ! hyperfine "${args[@]}" "$cmd" >"$RES_DIR/$name.log" 2>&1; then
+		rm -f "$json"
+		tail -n 5 "$RES_DIR/$name.log" >"$err"
+		log "  $name FAILED:"
+		sed 's/^/    /' "$err" >&2
+		return 0
+	fi
+	grep -E 'Time \(mean|Range' "$RES_DIR/$name.log" | sed 's/^/    /' >&2 || true
+}
+
+# skip_cmd NAME LABEL REASON: record that a command was not run.
+skip_cmd() {
+	rm -f "$RES_DIR/$1.json" "$RES_DIR/$1.err" "$RES_DIR/$1.bad"
+	printf '%s\n' "$2" >"$RES_DIR/$1.label"
+	printf '%s\n' "$3" >"$RES_DIR/$1.skip"
+	log "skipping $1: $3"
+}
+
+# verify_tree NAME SRC OUT: compare an extracted tree with its source; a
+# mismatch marks the result of NAME as wrong output.
+verify_tree() {
+	local name=$1 src=$2 out=$3
+	[[ "$BENCH_VERIFY" == 1 ]] || return 0
+	[[ -f "$RES_DIR/$name.json" ]] || return 0
+	if diff -rq -x .complete "$src" "$out" >"$RES_DIR/$name.diff" 2>&1; then
+		log "  verified: $name output matches the source tree"
+		rm -f "$RES_DIR/$name.diff"
+	else
+		log "  $name output DIFFERS from the source tree ($(wc -l <"$RES_DIR/$name.diff") lines in $RES_DIR/$name.diff):"
+		head -n 5 "$RES_DIR/$name.diff" | sed 's/^/    /' >&2
+		echo "differs from source, see $name.diff" >"$RES_DIR/$name.bad"
+	fi
+}
+
+report() { "$BENCH_PY" "$BENCH_SRC/report.py" --results "$RES_DIR" --summary "$SUMMARY" "$@"; }
