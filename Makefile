@@ -16,7 +16,7 @@ $(BUILD)/build.ninja:
 # missing.
 check: all
 	DIMG=$(abspath $(BUILD))/dimg BUILD=$(abspath $(BUILD)) PYTHON=$(PYTHON) \
-	  sh tests/run-checks.sh
+	  $(PYTHON) tests/run_checks.py
 
 # Installs the Debian packages dimg and its tests need (when root), builds,
 # and runs the main job on bundled sample input.

@@ -49,6 +49,7 @@ fi
 : "${BENCH_MEM_REFS:=1}"            # also measure the reference tools
 
 : "${BENCH_VERIFY:=1}"              # check that every tool produced the same tree
+: "${BENCH_HARNESS:=interleave}"    # or hyperfine; see time_group below
 
 RES_DIR="$BENCH_DIR/results"
 SUMMARY="$RES_DIR/summary.tsv"
@@ -129,25 +130,60 @@ ensure_flat() { # ensure_flat NFILES   (every file in one directory)
 warm() { cat "$@" >/dev/null; }
 warm_tree() { find "$1" -type f -print0 | xargs -0 cat >/dev/null; }
 
-# time_cmd NAME LABEL RUNS PREPARE CMD
-# Times one command with hyperfine into $RES_DIR/NAME.json.  Each command gets
-# its own hyperfine run so that one failing tool does not lose the others.
-# A command that fails leaves $RES_DIR/NAME.err instead.
-time_cmd() {
-	local name=$1 label=$2 runs=$3 prepare=$4 cmd=$5
-	local json="$RES_DIR/$name.json" err="$RES_DIR/$name.err"
-	rm -f "$json" "$err" "$RES_DIR/$name.skip" "$RES_DIR/$name.bad"
-	printf '%s\n' "$label" >"$RES_DIR/$name.label"
-	printf '%s\n' "$cmd" >"$RES_DIR/$name.cmd"
+# time_group PREPARE RUNS NAME LABEL CMD [NAME LABEL CMD ...]
+# Times a group of commands that do the same work into $RES_DIR/NAME.json
+# (hyperfine's JSON format).  PREPARE (a shell command, may be "") runs before
+# every run and is not timed.  An empty CMD records NAME as skipped (dimg not
+# built); a command that fails leaves $RES_DIR/NAME.err and the others go on.
+#   BENCH_HARNESS=interleave (default): bench/harness.py runs the commands
+#     round-robin, so drifts of a busy machine hit all of them alike.
+#   BENCH_HARNESS=hyperfine: one hyperfine run per command, one after another.
+# CMD is a plain command line (no shell syntax: globs, pipes, redirections).
+time_group() {
+	local prepare=$1 runs=$2
+	shift 2
+	local name label cmd pairs=()
+	while (($# >= 3)); do
+		name=$1 label=$2 cmd=$3
+		shift 3
+		rm -f "$RES_DIR/$name".{json,err,skip,bad,diff,log}
+		printf '%s\n' "$label" >"$RES_DIR/$name.label"
+		if [[ -z "$cmd" ]]; then
+			skip_cmd "$name" "$label" "no $DIMG"
+			continue
+		fi
+		printf '%s\n' "$cmd" >"$RES_DIR/$name.cmd"
+		log "timing $name: $cmd"
+		if [[ "$BENCH_HARNESS" == hyperfine ]]; then
+			hyperfine_cmd "$name" "$runs" "$prepare" "$cmd"
+		else
+			pairs+=("$name=$cmd")
+		fi
+	done
+	((${#pairs[@]} == 0)) && return 0
+	log "  $runs runs (+$BENCH_WARMUP warm-up) of each, interleaved"
+	"$BENCH_PY" "$BENCH_SRC/harness.py" --results "$RES_DIR" --runs "$runs" \
+		--warmup "$BENCH_WARMUP" --prepare "$prepare" "${pairs[@]}" ||
+		die "harness failed"
+	for p in "${pairs[@]}"; do
+		name=${p%%=*}
+		if [[ -f "$RES_DIR/$name.err" ]]; then
+			log "  $name FAILED:"
+			head -n 5 "$RES_DIR/$name.err" | sed 's/^/    /' >&2
+		fi
+	done
+}
+
+hyperfine_cmd() { # NAME RUNS PREPARE CMD
+	local name=$1 runs=$2 prepare=$3 cmd=$4
 	local args=(--style basic --runs "$runs" --warmup "$BENCH_WARMUP"
-		--export-json "$json" --command-name "$name")
+		--export-json "$RES_DIR/$name.json" --command-name "$name")
 	[[ -n "$prepare" ]] && args+=(--prepare "$prepare")
-	log "timing $name: $cmd"
 	if ! hyperfine "${args[@]}" "$cmd" >"$RES_DIR/$name.log" 2>&1; then
-		rm -f "$json"
-		tail -n 5 "$RES_DIR/$name.log" >"$err"
+		rm -f "$RES_DIR/$name.json"
+		tail -n 5 "$RES_DIR/$name.log" >"$RES_DIR/$name.err"
 		log "  $name FAILED:"
-		sed 's/^/    /' "$err" >&2
+		sed 's/^/    /' "$RES_DIR/$name.err" >&2
 		return 0
 	fi
 	grep -E 'Time \(mean|Range' "$RES_DIR/$name.log" | sed 's/^/    /' >&2 || true
@@ -155,25 +191,34 @@ time_cmd() {
 
 # skip_cmd NAME LABEL REASON: record that a command was not run.
 skip_cmd() {
-	rm -f "$RES_DIR/$1.json" "$RES_DIR/$1.err" "$RES_DIR/$1.bad"
+	rm -f "$RES_DIR/$1".{json,err,bad,diff}
 	printf '%s\n' "$2" >"$RES_DIR/$1.label"
 	printf '%s\n' "$3" >"$RES_DIR/$1.skip"
 	log "skipping $1: $3"
 }
 
-# verify_tree NAME SRC OUT: compare an extracted tree with its source; a
-# mismatch marks the result of NAME as wrong output.
-verify_tree() {
-	local name=$1 src=$2 out=$3
-	[[ "$BENCH_VERIFY" == 1 ]] || return 0
-	[[ -f "$RES_DIR/$name.json" ]] || return 0
+# mark_bad NAME WHY: the command ran but its output was wrong.
+mark_bad() {
+	printf '%s\n' "$2" >"$RES_DIR/$1.bad"
+	log "  $1: WRONG OUTPUT: $2"
+}
+
+# verify_extract NAME PREPARE CMD SRC OUT: run an extraction once more (after
+# timing) and compare its output tree with the source tree.
+verify_extract() {
+	local name=$1 prepare=$2 cmd=$3 src=$4 out=$5
+	[[ "$BENCH_VERIFY" == 1 && -f "$RES_DIR/$name.json" ]] || return 0
+	bash -c "$prepare"
+	if ! eval "$cmd" >/dev/null 2>&1; then
+		mark_bad "$name" "failed when run again for verification"
+		return 0
+	fi
 	if diff -rq -x .complete "$src" "$out" >"$RES_DIR/$name.diff" 2>&1; then
-		log "  verified: $name output matches the source tree"
+		log "  verified: $name output matches the source"
 		rm -f "$RES_DIR/$name.diff"
 	else
-		log "  $name output DIFFERS from the source tree ($(wc -l <"$RES_DIR/$name.diff") lines in $RES_DIR/$name.diff):"
+		mark_bad "$name" "differs from the source in $(wc -l <"$RES_DIR/$name.diff") places, see $RES_DIR/$name.diff"
 		head -n 5 "$RES_DIR/$name.diff" | sed 's/^/    /' >&2
-		echo "differs from source, see $name.diff" >"$RES_DIR/$name.bad"
 	fi
 }
 

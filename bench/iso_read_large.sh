@@ -72,23 +72,15 @@ warm "$ISO" "$SRC"/big*.bin
 
 # ---- timing ---------------------------------------------------------------
 PREP="rm -rf $(q "$OUT") && mkdir -p $(q "$OUT") && sync"
-if have_dimg; then
-	time_cmd dimg_extract_large "dimg extract -C out IMAGE" "$BENCH_LARGE_RUNS" "$PREP" \
-		"$(q "$DIMG") extract -C $(q "$OUT") $(q "$ISO")"
-	if [[ -f "$RES_DIR/dimg_extract_large.json" && "$BENCH_VERIFY" == 1 ]]; then
-		for f in "$SRC"/big*.bin; do
-			if ! cmp -s "$f" "$OUT/$(basename "$f")"; then
-				echo "$(basename "$f") differs" >"$RES_DIR/dimg_extract_large.bad"
-				log "  dimg output $(basename "$f") DIFFERS from the source"
-			fi
-		done
-		[[ -f "$RES_DIR/dimg_extract_large.bad" ]] || log "  verified: dimg output matches the source files"
-	fi
-else
-	skip_cmd dimg_extract_large "dimg extract -C out IMAGE" "no $DIMG"
-fi
-time_cmd cp_large "cp SRC/* out/ (page cache)" "$BENCH_LARGE_RUNS" "$PREP" \
-	"cp $(q "$SRC")/big*.bin $(q "$OUT")/"
+DIMG_X=
+have_dimg && DIMG_X="$(q "$DIMG") extract -C $(q "$OUT") $(q "$ISO")"
+CP_X="cp"
+for f in "$SRC"/big*.bin; do CP_X+=" $(q "$f")"; done
+CP_X+=" $(q "$OUT")/"
+time_group "$PREP" "$BENCH_LARGE_RUNS" \
+	dimg_extract_large "dimg extract -C out IMAGE" "$DIMG_X" \
+	cp_large "cp SRC/* out/ (page cache)" "$CP_X"
+verify_extract dimg_extract_large "$PREP" "$DIMG_X" "$SRC" "$OUT"
 rm -rf "$OUT"
 
 report time --title "ISO, $NF x $GIB GiB files: extract vs cp" \

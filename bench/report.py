@@ -87,10 +87,10 @@ def cmd_time(a):
 
     def add(label, med, sd, n, status, ratio, target, result):
         rows.append([label,
-                     "%.3f" % med if med is not None else "-",
-                     "%.3f" % sd if sd is not None else "-",
+                     "%.4f" % med if med is not None else "-",
+                     "%.4f" % sd if sd is not None else "-",
                      n or "-", ratio, target, result])
-        summ.append([a.title, label, "%.3f s" % med if med is not None else "-",
+        summ.append([a.title, label, "%.4f s" % med if med is not None else "-",
                      ratio, target, result])
 
     bl, bmed, bsd, bn, bstatus = base

@@ -370,6 +370,16 @@ def make_hard_tree(root, *, long_names=True, symlinks=True, hardlinks=True, unic
     mkdir("sizes")
     for n in (0, 1, 2047, 2048, 2049, 4096, 65536 + 3):
         mkfile(f"sizes/size_{n}", n)
+    mkdir("compressible")
+    p = root / "compressible/text_100k.txt"
+    p.write_bytes(b"".join(b"line %06d of a compressible text file\n" % i for i in range(2600))[:100000])
+    files.append(p)
+    p = root / "compressible/zeros_300k"
+    p.write_bytes(b"\0" * 300000 + b"end")
+    files.append(p)
+    p = root / "compressible/exactly_32k"
+    p.write_bytes(b"ab" * 16384)
+    files.append(p)
     mkdir("big")
     for i in range(BIG_DIR_ENTRIES):
         mkfile(f"big/entry_{i:03d}.dat", i * 7 % 300)
@@ -423,13 +433,14 @@ def make_hard_tree(root, *, long_names=True, symlinks=True, hardlinks=True, unic
             "links/abs_dir": "/usr/share",
             "links/dangling": "does/not/exist",
             "links/dot": ".",
-            "links/long_target": "x/" * 120 + "end",
+            "links/long_target": "x/" * 100 + "end",
         }
         for rel, tgt in targets.items():
             os.symlink(tgt, root / rel)
             links.append(root / rel)
     samples = ["sizes/size_2049", "sizes/size_4096", "big/entry_149.dat", "perms/file_444",
-               deep_file, "sizes/size_65539"]
+               deep_file, "sizes/size_65539",
+               "compressible/text_100k.txt", "compressible/zeros_300k"]
     if unicode:
         samples.append("names/" + UNICODE_NAMES[1])
     if long_names:
