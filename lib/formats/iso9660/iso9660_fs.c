@@ -207,9 +207,17 @@ static int node_from_record(struct iso_fs *fs, const struct iso_rec *r, uint64_t
 			}
 		}
 		if (rr.has_pn) {
-			uint64_t dev = ((uint64_t)rr.pn_high << 32) | rr.pn_low;
-			n->st.rdev_major = major(dev);
-			n->st.rdev_minor = minor(dev);
+			/* mkisofs and genisoimage store major and minor in the
+			 * high and low words; xorriso stores the C library's
+			 * dev_t, whose high word is zero for every number below
+			 * 4096:1048576.  The kernel decodes it the same way. */
+			if (rr.pn_high) {
+				n->st.rdev_major = rr.pn_high;
+				n->st.rdev_minor = rr.pn_low;
+			} else {
+				n->st.rdev_major = major(rr.pn_low);
+				n->st.rdev_minor = minor(rr.pn_low);
+			}
 		}
 		if (rr.has_ino && rr.ino)
 			n->st.link_id = rr.ino;
@@ -804,7 +812,10 @@ static int setup_view(struct iso_fs *fs, const uint8_t *vd, enum dimg_view view,
 		bs = 2048;
 	}
 	fs->bs = bs;
-	if (iso_rec_parse(rr, 34, &r, NULL) || !(r.flags & ISO_DRF_DIRECTORY))
+	/* Some writers record a root record longer than the 34 bytes the
+	 * descriptor reserves; it still starts with the fields we need. */
+	if (iso_rec_parse(rr, ISO_SECTOR - ISO_PVD_ROOT_RECORD, &r, NULL) ||
+	    !(r.flags & ISO_DRF_DIRECTORY))
 		return dimg_err(err, DIMG_EFORMAT,
 				(int64_t)(fs->vd_lba * ISO_SECTOR + ISO_PVD_ROOT_RECORD),
 				"bad root directory record");
