@@ -2,6 +2,7 @@
 # Listing and extraction speed on an ISO holding many small files.
 #
 #   dimg ls -R IMAGE          vs  isoinfo -l -R -i IMAGE                target >= 2x
+#   dimg ls -l -R IMAGE       vs  isoinfo -l -R -i IMAGE                (information)
 #   dimg extract -C out IMAGE vs  bsdtar -x -f IMAGE -C out             target >= 1.5x
 #                             vs  7zz x -oout IMAGE                     target >= 1.5x
 #
@@ -24,10 +25,17 @@ log "image: $ISO ($(du -h "$ISO" | cut -f1)); output to $OUT"
 warm "$ISO"
 
 # ---- listing ----------------------------------------------------------------
-DIMG_LS=
-have_dimg && DIMG_LS="$(q "$DIMG") ls -R $(q "$ISO")"
+# dimg ls -R prints one path per line while isoinfo -l prints a long listing
+# (mode, owner, size, date); dimg ls -l -R, the like-for-like output, is timed
+# too, for information.
+DIMG_LS= DIMG_LSL=
+if have_dimg; then
+	DIMG_LS="$(q "$DIMG") ls -R $(q "$ISO")"
+	DIMG_LSL="$(q "$DIMG") ls -l -R $(q "$ISO")"
+fi
 time_group "" "$BENCH_LS_RUNS" \
 	dimg_ls "dimg ls -R IMAGE" "$DIMG_LS" \
+	dimg_ls_long "dimg ls -l -R IMAGE" "$DIMG_LSL" \
 	isoinfo_ls "isoinfo -l -R -i IMAGE" "isoinfo -l -R -i $(q "$ISO")"
 if [[ -f "$RES_DIR/dimg_ls.json" && "$BENCH_VERIFY" == 1 ]]; then
 	# Every file name must appear in the listing.
@@ -40,6 +48,8 @@ if [[ -f "$RES_DIR/dimg_ls.json" && "$BENCH_VERIFY" == 1 ]]; then
 fi
 report time --title "ISO, $N small files: list (ls -R)" \
 	--base dimg_ls --row isoinfo_ls:2.0
+report time --title "ISO, $N small files: list, long format (information)" \
+	--base dimg_ls_long --row isoinfo_ls:
 
 # ---- extraction -------------------------------------------------------------
 PREP="rm -rf $(q "$OUT") && mkdir -p $(q "$OUT") && sync"
