@@ -154,7 +154,9 @@ int parttable_report(struct dimg_image *img, struct dimg_node *parts, struct dim
 		for (int i = 0; i < 4; i++) {
 			const uint8_t *e = mbr + 446 + 16 * i;
 			char type[8];
-			if (e[4] == 0)
+			/* an all-empty slot; isohybrid's partition 1 may have type
+			 * 0 with a size, which is reported */
+			if (e[4] == 0 && ld_le32(e + 12) == 0)
 				continue;
 			if (e[0] != 0 && e[0] != 0x80)
 				continue; /* not a partition entry (boot code) */
