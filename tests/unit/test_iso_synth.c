@@ -46,7 +46,7 @@ static void close_fs(struct fixture *f)
 /* Root with SP+PX in ".", and the given records after the dots. */
 static uint8_t *rr_root(struct fixture *f, unsigned nblocks, size_t *pos)
 {
-	uint8_t sua[64];
+	uint8_t sua[255];
 	size_t n = susp_sp(sua, 0);
 	n = susp_px(sua, n, S_IFDIR | 0755, 2, 0, 0, 1);
 	synth_init(&f->s, nblocks);
@@ -192,7 +192,7 @@ static void test_zisofs(void **state)
 {
 	struct fixture f;
 	struct dimg_stat st;
-	uint8_t sua[64], *data, *z, *out;
+	uint8_t sua[255], *data, *z, *out;
 	size_t pos, n;
 	const uint32_t usize = 40000, bs = 32768;
 	uLongf c0 = compressBound(bs), c1 = compressBound(bs);
@@ -311,7 +311,7 @@ static void test_ce_loop(void **state)
 {
 	struct fixture f;
 	struct dimg_stat st;
-	uint8_t sua[128];
+	uint8_t sua[255];
 	size_t pos, n;
 	(void)state;
 	uint8_t *root = rr_root(&f, 24, &pos);
@@ -346,7 +346,7 @@ static void test_bad_names(void **state)
 {
 	struct fixture f;
 	struct names c = { 0, 0 };
-	uint8_t sua[64];
+	uint8_t sua[255];
 	size_t pos, n;
 	(void)state;
 	uint8_t *root = rr_root(&f, 24, &pos);
@@ -436,7 +436,7 @@ static void test_relocation(void **state)
 {
 	struct fixture f;
 	struct dimg_stat st;
-	uint8_t sua[64];
+	uint8_t sua[255];
 	size_t pos, n, p2;
 	(void)state;
 	uint8_t *root = rr_root(&f, 26, &pos);

@@ -208,7 +208,7 @@ int iso_susp_collect(struct dimg_image *img, uint32_t block_size, const struct i
 	bool have_ce = false, stop = false;
 	uint8_t *buf = NULL;
 	size_t total = 0;
-	(void)rec_off;
+	int rc = 0;
 
 	if (r->sua && r->sua_len > skip)
 		walk_area(r->sua + skip, r->sua_len - skip, rr, &ce_lba, &ce_off, &ce_len,
@@ -216,34 +216,42 @@ int iso_susp_collect(struct dimg_image *img, uint32_t block_size, const struct i
 	for (int hop = 0; have_ce && !stop; hop++) {
 		uint64_t off;
 		have_ce = false;
-		if (hop >= DIMG_MAX_CE_HOPS)
-			return dimg_err(err, DIMG_ELIMIT, (int64_t)rec_off,
+		if (hop >= DIMG_MAX_CE_HOPS) {
+			rc = dimg_err(err, DIMG_ELIMIT, (int64_t)rec_off,
 					"more than %d SUSP continuation areas (CE loop?)",
 					DIMG_MAX_CE_HOPS);
+			break;
+		}
 		if (ce_len == 0)
 			break;
 		/* A continuation area lies within one logical block. */
-		if (ce_off >= block_size || ce_len > block_size - ce_off)
-			return dimg_err(err, DIMG_EFORMAT, (int64_t)rec_off,
+		if (ce_off >= block_size || ce_len > block_size - ce_off) {
+			rc = dimg_err(err, DIMG_EFORMAT, (int64_t)rec_off,
 					"SUSP continuation area (block %llu, offset %u, length %u) "
 					"crosses its block",
 					(unsigned long long)ce_lba, ce_off, ce_len);
-		total += ce_len;
-		if (total > DIMG_MAX_SUSP_BYTES)
-			return dimg_err(err, DIMG_ELIMIT, (int64_t)rec_off,
-					"System Use data exceeds %u bytes", DIMG_MAX_SUSP_BYTES);
-		if (ck_mul_u64(ce_lba, block_size, &off) || ck_add_u64(off, ce_off, &off))
-			return dimg_err(err, DIMG_EFORMAT, (int64_t)rec_off,
-					"SUSP continuation area out of range");
-		if (!buf && !(buf = malloc(block_size)))
-			return dimg_err(err, DIMG_ENOMEM, DIMG_OFFSET_NONE, "out of memory");
-		int rc = medium_read(img, buf, ce_len, off, err);
-		if (rc) {
-			free(buf);
-			return rc;
+			break;
 		}
+		total += ce_len;
+		if (total > DIMG_MAX_SUSP_BYTES) {
+			rc = dimg_err(err, DIMG_ELIMIT, (int64_t)rec_off,
+				      "System Use data exceeds %u bytes", DIMG_MAX_SUSP_BYTES);
+			break;
+		}
+		if (ck_mul_u64(ce_lba, block_size, &off) || ck_add_u64(off, ce_off, &off)) {
+			rc = dimg_err(err, DIMG_EFORMAT, (int64_t)rec_off,
+				      "SUSP continuation area out of range");
+			break;
+		}
+		if (!buf && !(buf = malloc(block_size))) {
+			rc = dimg_err(err, DIMG_ENOMEM, DIMG_OFFSET_NONE, "out of memory");
+			break;
+		}
+		rc = medium_read(img, buf, ce_len, off, err);
+		if (rc)
+			break;
 		walk_area(buf, ce_len, rr, &ce_lba, &ce_off, &ce_len, &have_ce, &stop);
 	}
 	free(buf);
-	return 0;
+	return rc;
 }
