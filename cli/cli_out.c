@@ -70,13 +70,7 @@ int cli_open(const struct cli_cmd *cmd, const struct cli_args *a, const char *pa
 
 void cli_time_iso(int64_t t, char *buf, size_t size)
 {
-	struct tm tm;
-	time_t tt = (time_t)t;
-	if (!gmtime_r(&tt, &tm)) {
-		snprintf(buf, size, "?");
-		return;
-	}
-	strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	dimg_time_format(t, buf, size);
 }
 
 void cli_mode_string(const struct dimg_stat *st, char out[11])

@@ -54,6 +54,9 @@ struct dimg_error {
 DIMG_API const char *dimg_strerror(int code);
 DIMG_API void dimg_error_clear(struct dimg_error *err);
 DIMG_API const char *dimg_version(void);
+/* Formats seconds since the epoch as "YYYY-MM-DDTHH:MM:SSZ" (UTC, any year,
+ * independent of the time zone); buf needs 32 bytes. */
+DIMG_API void dimg_time_format(int64_t t, char *buf, size_t size);
 
 /* ---- report trees ------------------------------------------------------ */
 /*

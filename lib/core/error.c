@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "core/core.h"
+#include "util/timeconv.h"
 
 #include <stdio.h>
 #include <errno.h>
@@ -71,4 +72,9 @@ void dimg_err_what(struct dimg_error *err, const char *what)
 {
 	if (err && !err->what[0] && what)
 		snprintf(err->what, sizeof(err->what), "%s", what);
+}
+
+void dimg_time_format(int64_t t, char *buf, size_t size)
+{
+	tc_format_iso8601(t, buf, size);
 }

@@ -34,7 +34,27 @@ void tc_format_iso8601(int64_t t, char *buf, size_t size)
 	int64_t d = doy - (153 * mp + 2) / 5 + 1;
 	int64_t m = mp < 10 ? mp + 3 : mp - 9;
 	y += m <= 2;
-	snprintf(buf, size, "%04lld-%02lld-%02lldT%02lld:%02lld:%02lldZ", (long long)y,
-		 (long long)m, (long long)d, (long long)(rem / 3600), (long long)(rem / 60 % 60),
-		 (long long)(rem % 60));
+	if (y < 0 || y > 9999 || size < 21) {
+		snprintf(buf, size, "%04lld-%02lld-%02lldT%02lld:%02lld:%02lldZ", (long long)y,
+			 (long long)m, (long long)d, (long long)(rem / 3600),
+			 (long long)(rem / 60 % 60), (long long)(rem % 60));
+		return;
+	}
+	/* the common case by hand: listings format one stamp per entry */
+	const int v[6] = { (int)y, (int)m, (int)d, (int)(rem / 3600), (int)(rem / 60 % 60),
+			   (int)(rem % 60) };
+	char *p = buf;
+	p[0] = (char)('0' + v[0] / 1000);
+	p[1] = (char)('0' + v[0] / 100 % 10);
+	p[2] = (char)('0' + v[0] / 10 % 10);
+	p[3] = (char)('0' + v[0] % 10);
+	p += 4;
+	static const char sep[] = "--T::Z";
+	for (int i = 1; i < 6; i++) {
+		*p++ = sep[i - 1];
+		*p++ = (char)('0' + v[i] / 10);
+		*p++ = (char)('0' + v[i] % 10);
+	}
+	*p++ = 'Z';
+	*p = 0;
 }

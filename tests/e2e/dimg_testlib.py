@@ -647,3 +647,220 @@ class IsoImage:
 def python_for_debian_modules() -> str:
     """The interpreter that has Debian's python3-* packages (pycdlib)."""
     return "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.executable
+
+
+# --------------------------------------------------------------------------------------------
+# image makers
+
+
+def make_genisoimage(src, out, args, *, tz="UTC", volid="DIMGTEST"):
+    """genisoimage from a directory. tz: genisoimage 1.1.11 writes a garbage GMT offset for
+    years >= 2030 in any zone (0xA0 in UTC: outside -48..52, so readers ignore it, as the Linux
+    kernel and libarchive do); in other zones the recorded local time is then off by the zone
+    offset, so the matrix builds with genisoimage run in UTC."""
+    require_tool("genisoimage")
+    run(["genisoimage", "-quiet", "-V", volid, *args, "-o", out, src],
+        env={"TZ": tz, "LC_ALL": "C.UTF-8"}, timeout=120)
+
+
+def make_xorriso_mkisofs(src, out, args, *, tz=MAKER_TZ, volid="DIMGTEST"):
+    require_tool("xorriso")
+    run(["xorriso", "-as", "mkisofs", "-quiet", "-V", volid, *args, "-o", out, src],
+        env={"TZ": tz, "LC_ALL": "C.UTF-8"}, timeout=300)
+
+
+def make_xorriso_native(src, out, cmds, *, tz=MAKER_TZ, volid="DIMGTEST", dev=False):
+    """xorriso native mode: `xorriso <cmds before> -outdev OUT -volid V -map SRC / <cmds> -commit`.
+    cmds is a dict with 'pre' (settings that must precede the image, e.g. -rockridge off) and
+    'post' (commands after -map)."""
+    require_tool("xorriso")
+    pre = cmds.get("pre", [])
+    post = cmds.get("post", [])
+    target = ["-dev", out] if dev else ["-outdev", out]
+    run(["xorriso", "-report_about", "SORRY", *pre, *target, "-volid", volid,
+         "-map", src, "/", *post, "-commit"],
+        env={"TZ": tz, "LC_ALL": "C.UTF-8"}, timeout=300)
+
+
+def make_zisofs_tree(src, dst):
+    """mkzftree SRC DST, then copy every mtime (mkzftree does not keep symlink times)."""
+    require_tool("mkzftree")
+    run(["mkzftree", src, dst])
+    src, dst = Path(src), Path(dst)
+    entries = sorted(src.rglob("*"), key=lambda p: -len(p.parts))
+    for p in entries:
+        q = dst / p.relative_to(src)
+        st = os.lstat(p)
+        os.utime(q, ns=(st.st_mtime_ns, st.st_mtime_ns), follow_symlinks=False)
+    st = os.lstat(src)
+    os.utime(dst, ns=(st.st_mtime_ns, st.st_mtime_ns))
+
+
+# --------------------------------------------------------------------------------------------
+# oracle extractions
+
+
+def bsdtar_extract(image, dest):
+    """Extract with bsdtar (libarchive). Returns the CompletedProcess (not checked)."""
+    require_tool("bsdtar")
+    dest = Path(dest)
+    dest.mkdir(parents=True, exist_ok=True)
+    return run(["bsdtar", "-x", "-p", "-f", image, "-C", dest], check=False, timeout=300)
+
+
+def xorriso_extract(image, dest, *, sbsector=None):
+    """Extract with xorriso -osirrox (does not set symlink mtimes, does not restore hard
+    links). sbsector selects an older session."""
+    require_tool("xorriso")
+    load = ["-load", "sbsector", str(sbsector)] if sbsector is not None else []
+    return run(["xorriso", "-report_about", "SORRY", "-osirrox", "on:auto_chmod_on", *load,
+                "-indev", image, "-extract", "/", dest], check=False, timeout=300)
+
+
+def xorriso_toc_sessions(image) -> list[int]:
+    """Session start LBAs as xorriso -toc reports them."""
+    require_tool("xorriso")
+    cp = run(["xorriso", "-indev", image, "-toc"], timeout=60)
+    out = cp.stdout.decode() + cp.stderr.decode()
+    starts = []
+    for line in out.splitlines():
+        if line.startswith("ISO session"):
+            fields = [f.strip() for f in line.split(":", 1)[1].split(",")]
+            starts.append(int(fields[1]))
+    return starts
+
+
+def xorriso_report_lba(image) -> dict:
+    """{path: [(lba, blocks, filesize), ...]} from xorriso -find / -exec report_lba."""
+    require_tool("xorriso")
+    cp = run(["xorriso", "-indev", image, "-find", "/", "-exec", "report_lba"], timeout=60)
+    out = {}
+    for line in cp.stdout.decode("utf-8", "replace").splitlines():
+        if not line.startswith("File data lba:"):
+            continue
+        rest = line.split(":", 1)[1]
+        parts = rest.split(",", 4)
+        xt, lba, blocks, size = (int(p) for p in parts[:4])
+        path = parts[4].strip()
+        assert path[0] == "'" and path[-1] == "'", line
+        out.setdefault(path[1:-1].lstrip("/"), []).append((lba, blocks, size))
+    return out
+
+
+def xorriso_el_torito(image) -> list[dict]:
+    """Boot entries from xorriso -report_el_torito plain."""
+    require_tool("xorriso")
+    cp = run(["xorriso", "-indev", image, "-report_el_torito", "plain"], timeout=60)
+    entries = {}
+    for line in cp.stdout.decode().splitlines():
+        if line.startswith("El Torito boot img :"):
+            f = line.split(":", 1)[1].split()
+            # N Pltf B Emul Ld_seg Hdpt Ldsiz LBA
+            entries[int(f[0])] = {"platform": f[1], "bootable": f[2] == "y", "emulation": f[3],
+                                  "load_size": int(f[6]), "lba": int(f[7])}
+        elif line.startswith("El Torito img path :"):
+            f = line.split(":", 1)[1].split(None, 1)
+            entries[int(f[0])]["path"] = f[1].strip()
+    return [entries[k] for k in sorted(entries)]
+
+
+def pycdlib_paths(image, *, joliet=False) -> list[str]:
+    """All paths of the plain ISO 9660 tree (or the Joliet tree) according to pycdlib."""
+    pycdlib = require_python_module("pycdlib")
+    iso = pycdlib.PyCdlib()
+    iso.open(str(image))
+    try:
+        out = []
+        kw = {"joliet_path": "/"} if joliet else {"iso_path": "/"}
+        for dirname, dirlist, filelist in iso.walk(**kw):
+            for n in dirlist + filelist:
+                out.append((dirname.rstrip("/") + "/" + n).lstrip("/"))
+        return sorted(out)
+    finally:
+        iso.close()
+
+
+def normalize_iso_name(path: str) -> str:
+    """Plain ISO 9660 names as different readers show them: drop ';version', the trailing '.'
+    of an extensionless name, compare case-insensitively."""
+    comps = []
+    for c in path.split("/"):
+        if ";" in c:
+            c = c.rsplit(";", 1)[0]
+        if c.endswith(".") and c not in (".", ".."):
+            c = c[:-1]
+        comps.append(c.upper())
+    return "/".join(comps)
+
+
+def parse_utc(s: str) -> int:
+    import calendar
+    import time as _time
+    assert isinstance(s, str) and s.endswith("Z") and "T" in s, f"not a UTC ISO-8601 time: {s!r}"
+    return calendar.timegm(_time.strptime(s, "%Y-%m-%dT%H:%M:%SZ"))
+
+
+def ls_to_entries(ls_json, prefix="") -> dict:
+    """dimg ls --json output -> manifest-like entries (no sha256: '?')."""
+    out = {}
+    for e in ls_json:
+        p = e["path"].strip("/")
+        if prefix:
+            p = prefix.strip("/") + "/" + p
+        t = e["type"]
+        mode = "-" if t == "symlink" else format(e["mode"] & 0o7777, "o")
+        size = str(e["size"]) if t == "file" else "-"
+        mtime = str(parse_utc(e["mtime"]))
+        target = e["target"] if t == "symlink" else "-"
+        out[p] = (t, mode, size, mtime, "?", target if target is not None else "<null>")
+    return out
+
+
+def _record_mtime(rec) -> int:
+    """UTC seconds from a pycdlib directory record date (7-byte form)."""
+    import calendar
+    d = rec.date
+    t = calendar.timegm((1900 + d.years_since_1900, d.month, d.day_of_month, d.hour, d.minute,
+                         d.second, 0, 0, 0))
+    off = d.gmtoffset
+    if off > 127:
+        off -= 256
+    if -48 <= off <= 52:       # ECMA-119 8.4.26.1; out of range offsets are ignored
+        t -= off * 15 * 60
+    return t
+
+
+def pycdlib_manifest(image, *, joliet=False) -> dict:
+    """Manifest entries of the plain ISO 9660 tree (or the Joliet tree) read by pycdlib:
+    names as recorded (plain: with ';1'), no modes, mtime from the directory record."""
+    pycdlib = require_python_module("pycdlib")
+    iso = pycdlib.PyCdlib()
+    iso.open(str(image))
+    key = "joliet_path" if joliet else "iso_path"
+    try:
+        out = {}
+        for dirname, dirlist, filelist in iso.walk(**{key: "/"}):
+            for n in dirlist:
+                p = dirname.rstrip("/") + "/" + n
+                rec = iso.get_record(**{key: p})
+                out[p.lstrip("/")] = ("dir", "-", "-", str(_record_mtime(rec)), "-", "-")
+            for n in filelist:
+                p = dirname.rstrip("/") + "/" + n
+                rec = iso.get_record(**{key: p})
+                h = hashlib.sha256()
+                with iso.open_file_from_iso(**{key: p}) as f:
+                    while True:
+                        b = f.read(1 << 20)
+                        if not b:
+                            break
+                        h.update(b)
+                size = rec.get_data_length()
+                out[p.lstrip("/")] = ("file", "-", str(size), str(_record_mtime(rec)),
+                                      h.hexdigest(), "-")
+        return out
+    finally:
+        iso.close()
+
+
+def normalize_plain_entries(entries: dict) -> dict:
+    return {normalize_iso_name(p): v for p, v in entries.items()}

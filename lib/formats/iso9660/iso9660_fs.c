@@ -12,6 +12,7 @@
 #include "util/checked.h"
 #include "util/utf.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -90,13 +91,32 @@ static void decode_name(struct iso_fs *fs, const struct iso_rec *r, struct iso_n
 
 /* ---- nodes ------------------------------------------------------------- */
 
+/* Releases what a node owns and clears it for reuse (the name buffer is
+ * only terminated: clearing 4 KiB per directory entry showed in profiles). */
+static void node_reset(struct iso_node *n)
+{
+	if (n->ext != &n->ext1)
+		free(n->ext);
+	free(n->link);
+	memset(n, 0, offsetof(struct iso_node, name));
+	n->name[0] = 0;
+}
+
+static struct iso_node *node_new(void)
+{
+	struct iso_node *n = malloc(sizeof(*n));
+	if (n) {
+		memset(n, 0, offsetof(struct iso_node, name));
+		n->name[0] = 0;
+	}
+	return n;
+}
+
 void iso_node_free(struct iso_node *n)
 {
 	if (!n)
 		return;
-	if (n->ext != &n->ext1)
-		free(n->ext);
-	free(n->link);
+	node_reset(n);
 	free(n);
 }
 
@@ -330,7 +350,7 @@ static int node_load(struct iso_fs *fs, dimg_ino ino, struct iso_node **out,
 		return rc;
 	if (iso_rec_parse(sec + pos, ISO_SECTOR - pos, &r, NULL))
 		return dimg_err(err, DIMG_EFORMAT, (int64_t)ino, "bad directory record");
-	n = calloc(1, sizeof(*n));
+	n = node_new();
 	if (!n)
 		return dimg_err(err, DIMG_ENOMEM, DIMG_OFFSET_NONE, "out of memory");
 	rc = node_from_record(fs, &r, ino, is_root, n, err);
@@ -479,7 +499,7 @@ static int dir_scan(struct iso_fs *fs, const struct iso_node *dir, const struct 
 	size_t len = 0, pos = 0;
 	uint64_t base = 0;
 	int rc = dir_load(fs, dir, &buf, &len, &base, err);
-	struct iso_node *cur = NULL;
+	struct iso_node *cur = NULL, *spare = NULL;
 	bool root = dir->st.ino == fs->root_ino;
 	if (rc)
 		return rc;
@@ -507,7 +527,8 @@ static int dir_scan(struct iso_fs *fs, const struct iso_node *dir, const struct 
 		} else {
 			if (name_is_dot(&r))
 				continue;
-			cur = calloc(1, sizeof(*cur));
+			cur = spare ? spare : node_new();
+			spare = NULL;
 			if (!cur) {
 				rc = dimg_err(err, DIMG_ENOMEM, DIMG_OFFSET_NONE, "out of memory");
 				break;
@@ -536,8 +557,11 @@ static int dir_scan(struct iso_fs *fs, const struct iso_node *dir, const struct 
 				break;
 			}
 		}
-		iso_node_free(cur);
-		cur = NULL;
+		if (cur) {
+			node_reset(cur);
+			spare = cur;
+			cur = NULL;
+		}
 		if (rc)
 			break;
 	}
@@ -545,6 +569,7 @@ static int dir_scan(struct iso_fs *fs, const struct iso_node *dir, const struct 
 		rc = dimg_err(err, DIMG_EFORMAT, (int64_t)(base + len),
 			      "multi-extent file without its final extent");
 	iso_node_free(cur);
+	iso_node_free(spare);
 	free(buf);
 	return rc;
 }

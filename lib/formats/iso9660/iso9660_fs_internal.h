@@ -14,7 +14,6 @@ struct iso_extent {
 
 struct iso_node {
 	struct dimg_stat st;
-	char name[DIMG_MAX_NAME_BYTES + 8];
 	bool badname;
 	uint8_t rec_flags;
 	struct iso_extent *ext; /* &ext1 or malloc'd */
@@ -30,6 +29,8 @@ struct iso_node {
 	uint64_t stored_size;
 	bool sparse_rrip;
 	int refs;
+	/* last: resetting a node for reuse clears only what precedes it */
+	char name[DIMG_MAX_NAME_BYTES + 8];
 };
 
 #define ISO_NODE_CACHE 64
