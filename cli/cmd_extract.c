@@ -49,6 +49,8 @@ struct ex {
 	int nfds;
 	int skipped;
 	bool same_owner, sparse;
+	uid_t euid;
+	gid_t egid;
 	uint8_t *buf;
 	struct link_rec *links;
 	size_t nlinks, caplinks;
@@ -248,16 +250,20 @@ static int hard_link(struct ex *x, int dirfd, const struct dimg_walk_entry *e,
 	return 0;
 }
 
+/* fresh: just created by us with the entry's permission bits (umask is 0),
+ * so only set-id/sticky bits or a change of owner need another chmod. */
 static void finish_attrs(struct ex *x, int dirfd, const char *name, int fd,
-			 const struct dimg_stat *st)
+			 const struct dimg_stat *st, bool fresh)
 {
-	if (x->same_owner) {
+	bool chowned = false;
+	if (x->same_owner && (st->uid != x->euid || st->gid != x->egid)) {
 		if (fd >= 0)
 			(void)!fchown(fd, st->uid, st->gid);
 		else
 			(void)!fchownat(dirfd, name, st->uid, st->gid, AT_SYMLINK_NOFOLLOW);
+		chowned = true;
 	}
-	if (st->type != DIMG_FT_SYMLINK) {
+	if (st->type != DIMG_FT_SYMLINK && (!fresh || chowned || (st->mode & 07000))) {
 		if (fd >= 0)
 			fchmod(fd, st->mode & 07777);
 		else
@@ -291,7 +297,7 @@ static int extract_file(struct ex *x, int dirfd, const struct dimg_walk_entry *e
 		unlinkat(dirfd, e->name, 0); /* no partial file that looks complete */
 		return -1;
 	}
-	finish_attrs(x, dirfd, e->name, fd, &e->st);
+	finish_attrs(x, dirfd, e->name, fd, &e->st, true);
 	if (close(fd) != 0) {
 		skip(x, e->path, "write failed: %s", strerror(errno));
 		unlinkat(dirfd, e->name, 0);
@@ -317,7 +323,7 @@ static int extract_symlink(struct ex *x, int dirfd, const struct dimg_walk_entry
 			return -1;
 		}
 	}
-	finish_attrs(x, dirfd, e->name, -1, &e->st);
+	finish_attrs(x, dirfd, e->name, -1, &e->st, false);
 	return 0;
 }
 
@@ -342,7 +348,7 @@ static int extract_special(struct ex *x, int dirfd, const struct dimg_walk_entry
 		     strerror(errno));
 		return -1;
 	}
-	finish_attrs(x, dirfd, e->name, -1, &e->st);
+	finish_attrs(x, dirfd, e->name, -1, &e->st, false);
 	return 0;
 }
 
@@ -388,7 +394,7 @@ static int extract_cb(void *ctx, const struct dimg_walk_entry *e)
 				(long long)e->error->offset);
 		/* fall through to the post handling of this directory */
 		if (e->depth < x->nfds && x->fds[e->depth] >= 0) {
-			finish_attrs(x, -1, NULL, x->fds[e->depth], &e->st);
+			finish_attrs(x, -1, NULL, x->fds[e->depth], &e->st, false);
 			set_fd(x, e->depth, -1);
 		}
 		return 0;
@@ -397,7 +403,7 @@ static int extract_cb(void *ctx, const struct dimg_walk_entry *e)
 	snprintf(rel, sizeof(rel), "%s%s%s", w->prefix, w->prefix[0] ? "/" : "", e->path);
 	if (e->post) {
 		if (e->depth < x->nfds && x->fds[e->depth] >= 0) {
-			finish_attrs(x, -1, NULL, x->fds[e->depth], &e->st);
+			finish_attrs(x, -1, NULL, x->fds[e->depth], &e->st, false);
 			set_fd(x, e->depth, -1);
 		}
 		return 0;
@@ -623,7 +629,7 @@ static int extract_path(struct ex *x, const char *path)
 	}
 	/* the extracted directory itself gets its attributes last */
 	if (prefix[0])
-		finish_attrs(x, -1, NULL, x->fds[0], &st);
+		finish_attrs(x, -1, NULL, x->fds[0], &st, false);
 	set_fd(x, 0, -1);
 	return 0;
 }
@@ -651,6 +657,8 @@ static int run_extract(const struct cli_cmd *cmd, int argc, char **argv)
 	x.fs = fs;
 	x.image = image;
 	x.same_owner = geteuid() == 0 && !cli_flag(cmd, &a, "no-same-owner");
+	x.euid = geteuid();
+	x.egid = getegid();
 	x.sparse = !cli_flag(cmd, &a, "no-sparse");
 	x.buf = malloc(CHUNK);
 	progress_init(&x.prog, "extracting",

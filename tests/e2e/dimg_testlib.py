@@ -837,12 +837,21 @@ def pycdlib_manifest(image, *, joliet=False) -> dict:
     iso = pycdlib.PyCdlib()
     iso.open(str(image))
     key = "joliet_path" if joliet else "iso_path"
+    raw = None if joliet else IsoImage.load(image)
     try:
         out = {}
         for dirname, dirlist, filelist in iso.walk(**{key: "/"}):
             for n in dirlist:
                 p = dirname.rstrip("/") + "/" + n
                 rec = iso.get_record(**{key: p})
+                rawrec = raw.lookup(p) if raw is not None else None
+                if rawrec is not None and not rawrec.is_dir:
+                    # a Rock Ridge CL placeholder: pycdlib follows CL, but in the plain tree
+                    # the record is an empty file
+                    out[p.lstrip("/")] = ("file", "-", str(rawrec.size),
+                                          str(_record_mtime(rec)),
+                                          hashlib.sha256(b"").hexdigest(), "-")
+                    continue
                 out[p.lstrip("/")] = ("dir", "-", "-", str(_record_mtime(rec)), "-", "-")
             for n in filelist:
                 p = dirname.rstrip("/") + "/" + n

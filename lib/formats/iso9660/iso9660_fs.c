@@ -415,9 +415,24 @@ void iso_node_put(struct iso_fs *fs, struct iso_node *n)
 		iso_node_free(n);
 }
 
+/* Puts a node into the cache (which takes one reference). */
+static void cache_put(struct iso_fs *fs, struct iso_node *n)
+{
+	struct iso_node *old;
+	bool dead = false;
+	pthread_mutex_lock(&fs->lock);
+	old = fs->cache[n->st.ino % ISO_NODE_CACHE];
+	fs->cache[n->st.ino % ISO_NODE_CACHE] = n;
+	if (old)
+		dead = --old->refs == 0;
+	pthread_mutex_unlock(&fs->lock);
+	if (dead)
+		iso_node_free(old);
+}
+
 int iso_node_get(struct iso_fs *fs, dimg_ino ino, struct iso_node **out, struct dimg_error *err)
 {
-	struct iso_node *n = cache_get(fs, ino), *old;
+	struct iso_node *n = cache_get(fs, ino);
 	int rc;
 	if (n) {
 		*out = n;
@@ -427,14 +442,7 @@ int iso_node_get(struct iso_fs *fs, dimg_ino ino, struct iso_node **out, struct 
 	if (rc)
 		return rc;
 	n->refs = 2; /* the cache's and the caller's */
-	pthread_mutex_lock(&fs->lock);
-	old = fs->cache[ino % ISO_NODE_CACHE];
-	fs->cache[ino % ISO_NODE_CACHE] = n;
-	if (old && --old->refs == 0)
-		old->refs = -1;
-	pthread_mutex_unlock(&fs->lock);
-	if (old && old->refs == -1)
-		iso_node_free(old);
+	cache_put(fs, n);
 	*out = n;
 	return 0;
 }
@@ -491,7 +499,8 @@ struct iso_scan {
 
 /* Calls fn for every entry (not "." and "..") of dir, multi-extent records
  * merged, associated files, relocated-away entries and a hidden rr_moved
- * skipped.  fn may keep the node by returning 1 (ownership passes). */
+ * skipped.  A non-zero return from fn (positive: a stop code) ends the scan
+ * and is returned. */
 static int dir_scan(struct iso_fs *fs, const struct iso_node *dir, const struct iso_scan *s,
 		    struct dimg_error *err)
 {
@@ -549,21 +558,29 @@ static int dir_scan(struct iso_fs *fs, const struct iso_node *dir, const struct 
 			    (cur->relocated_away && !s->all) ||
 			    (root && fs->use_rr && cur->st.type == DIMG_FT_DIR &&
 			     iso_is_rr_moved(fs, cur));
-		if (!skip) {
-			rc = s->fn(s->ctx, cur);
-			if (rc == 1) { /* kept by the callback: stop here */
-				cur = NULL;
-				rc = 0;
-				break;
-			}
+		if (skip) {
+			node_reset(cur);
+			spare = cur;
+			cur = NULL;
+			continue;
 		}
-		if (cur) {
+		if (cur->st.type == DIMG_FT_FILE && cur->st.size > 0) {
+			/* Readers of a directory usually read its files next
+			 * (extract, FUSE): cache the parsed node for them. */
+			struct iso_node *n = cur;
+			cur = NULL;
+			n->refs = 2;
+			cache_put(fs, n);
+			rc = s->fn(s->ctx, n);
+			iso_node_put(fs, n);
+		} else {
+			rc = s->fn(s->ctx, cur);
 			node_reset(cur);
 			spare = cur;
 			cur = NULL;
 		}
 		if (rc)
-			break;
+			break; /* the callback's stop code is returned */
 	}
 	if (rc == 0 && cur)
 		rc = dimg_err(err, DIMG_EFORMAT, (int64_t)(base + len),
@@ -637,7 +654,8 @@ static int iso_readdir(struct dimg_fs *dfs, void *state, dimg_ino dir, dimg_read
 
 struct lookup_ctx {
 	const char *name;
-	struct iso_node *found;
+	struct dimg_stat st;
+	bool found;
 };
 
 static int lookup_cb(void *ctx, struct iso_node *n)
@@ -645,8 +663,9 @@ static int lookup_cb(void *ctx, struct iso_node *n)
 	struct lookup_ctx *c = ctx;
 	if (n->badname || strcmp(n->name, c->name))
 		return 0;
-	c->found = n;
-	return 1; /* keep it and stop */
+	c->st = n->st;
+	c->found = true;
+	return 2; /* stop */
 }
 
 static int iso_lookup(struct dimg_fs *dfs, void *state, dimg_ino dir, const char *name,
@@ -654,7 +673,7 @@ static int iso_lookup(struct dimg_fs *dfs, void *state, dimg_ino dir, const char
 {
 	struct iso_fs *fs = state;
 	struct iso_node *d;
-	struct lookup_ctx c = { name, NULL };
+	struct lookup_ctx c = { .name = name };
 	struct iso_scan s = { lookup_cb, &c, false };
 	int rc;
 	(void)dfs;
@@ -663,13 +682,12 @@ static int iso_lookup(struct dimg_fs *dfs, void *state, dimg_ino dir, const char
 		return rc;
 	rc = dir_scan(fs, d, &s, err);
 	iso_node_put(fs, d);
+	if (rc == 2)
+		rc = 0;
 	if (rc == 0 && !c.found)
 		rc = dimg_err(err, DIMG_ENOTFOUND, DIMG_OFFSET_NONE, "%s: not found", name);
-	if (c.found) {
-		if (rc == 0)
-			*st = c.found->st;
-		iso_node_free(c.found);
-	}
+	if (rc == 0)
+		*st = c.st;
 	return rc;
 }
 
