@@ -37,3 +37,10 @@ def hard_tree(tmp_path_factory) -> tl.TreeInfo:
 @pytest.fixture(scope="session")
 def hard_tree_entries(hard_tree):
     return tl.manifest_entries(hard_tree.root)
+
+
+@pytest.fixture(scope="session")
+def matrix(tmp_path_factory, hard_tree):
+    """Images of the read matrix, each built once per session (see iso_matrix.py)."""
+    from iso_matrix import Matrix
+    return Matrix(tmp_path_factory, hard_tree)

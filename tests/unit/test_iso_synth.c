@@ -481,6 +481,48 @@ static void test_relocation(void **state)
 	close_fs(&f);
 }
 
+static void test_devices_and_endian(void **state)
+{
+	struct fixture f;
+	struct dimg_stat st;
+	uint8_t sua[255], pn[16];
+	size_t pos, n;
+	(void)state;
+	uint8_t *root = rr_root(&f, 24, &pos);
+	/* xorriso style: the C library's dev_t, high word 0 (8:1 = 0x801) */
+	n = susp_px(sua, 0, S_IFBLK | 0600, 1, 0, 0, 21);
+	synth_both32(pn, 0);
+	synth_both32(pn + 8, 0x801);
+	n = susp_add(sua, n, "PN", pn, 16);
+	n = susp_nm(sua, n, 0, "sda1");
+	pos += synth_record(root + pos, 0, 0, 0, "SDA1;1", 6, sua, n);
+	/* mkisofs style: major and minor in the two words (300:70000) */
+	n = susp_px(sua, 0, S_IFCHR | 0666, 1, 0, 0, 22);
+	synth_both32(pn, 300);
+	synth_both32(pn + 8, 70000);
+	n = susp_add(sua, n, "PN", pn, 16);
+	n = susp_nm(sua, n, 0, "big");
+	pos += synth_record(root + pos, 0, 0, 0, "BIG;1", 5, sua, n);
+	/* the descriptor's root record disagrees with itself */
+	synth_block(&f.s, 16)[156 + 2 + 7] ^= 0xFF;
+	assert_int_equal(open_fs(&f, DIMG_VIEW_AUTO), 0);
+	assert_int_equal(dimg_fs_lookup_path(f.fs, "sda1", &st, &f.err), 0);
+	assert_int_equal(st.type, DIMG_FT_BLOCKDEV);
+	assert_int_equal(st.rdev_major, 8);
+	assert_int_equal(st.rdev_minor, 1);
+	assert_int_equal(dimg_fs_lookup_path(f.fs, "big", &st, &f.err), 0);
+	assert_int_equal(st.type, DIMG_FT_CHARDEV);
+	assert_int_equal(st.rdev_major, 300);
+	assert_int_equal(st.rdev_minor, 70000);
+	struct dimg_node *rep;
+	assert_int_equal(dimg_image_report(f.img, &rep, &f.err), 0);
+	const struct dimg_node *w = dimg_node_first(dimg_node_get(rep, "warnings"));
+	assert_non_null(w);
+	assert_non_null(strstr(dimg_node_str(w), "big-endian"));
+	dimg_node_free(rep);
+	close_fs(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -495,6 +537,7 @@ int main(void)
 		cmocka_unit_test(test_short_record_and_past_end),
 		cmocka_unit_test(test_truncated_and_garbage),
 		cmocka_unit_test(test_relocation),
+		cmocka_unit_test(test_devices_and_endian),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -849,7 +849,12 @@ static int setup_view(struct iso_fs *fs, const uint8_t *vd, enum dimg_view view,
 	struct iso_rec r;
 	uint16_t bs = ld_le16(vd + ISO_PVD_BLOCK_SIZE);
 	uint64_t off;
+	bool mismatch = false;
 	fs->view = view;
+	if (bs != ld_be16(vd + ISO_PVD_BLOCK_SIZE + 2))
+		iso_warn(&fs->vol, "logical block size: little- and big-endian values differ at "
+				   "byte offset %llu",
+			 (unsigned long long)(fs->vd_lba * ISO_SECTOR + ISO_PVD_BLOCK_SIZE));
 	if (bs != 512 && bs != 1024 && bs != 2048) {
 		iso_warn(&fs->vol, "logical block size %u is invalid; assuming 2048", bs);
 		bs = 2048;
@@ -857,7 +862,7 @@ static int setup_view(struct iso_fs *fs, const uint8_t *vd, enum dimg_view view,
 	fs->bs = bs;
 	/* Some writers record a root record longer than the 34 bytes the
 	 * descriptor reserves; it still starts with the fields we need. */
-	if (iso_rec_parse(rr, ISO_SECTOR - ISO_PVD_ROOT_RECORD, &r, NULL) ||
+	if (iso_rec_parse(rr, ISO_SECTOR - ISO_PVD_ROOT_RECORD, &r, &mismatch) ||
 	    !(r.flags & ISO_DRF_DIRECTORY))
 		return dimg_err(err, DIMG_EFORMAT,
 				(int64_t)(fs->vd_lba * ISO_SECTOR + ISO_PVD_ROOT_RECORD),
@@ -866,6 +871,10 @@ static int setup_view(struct iso_fs *fs, const uint8_t *vd, enum dimg_view view,
 		return dimg_err(err, DIMG_ERANGE,
 				(int64_t)(fs->vd_lba * ISO_SECTOR + ISO_PVD_ROOT_RECORD + 2),
 				"root directory (block %u) lies past the end of the image", r.lba);
+	if (mismatch)
+		iso_warn(&fs->vol, "root directory record: little- and big-endian values differ at "
+				   "byte offset %llu; using little-endian",
+			 (unsigned long long)(fs->vd_lba * ISO_SECTOR + ISO_PVD_ROOT_RECORD));
 	fs->root_ino = off; /* its "." record comes first */
 	return 0;
 }
