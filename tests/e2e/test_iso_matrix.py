@@ -11,17 +11,12 @@ Oracles per view:
 
 from __future__ import annotations
 
-import collections
-import json
 import os
 import stat
-from dataclasses import dataclass, field
-from pathlib import Path
 
 import pytest
 
 import dimg_testlib as tl
-from iso_matrix import *  # noqa: F401,F403  (specs, Matrix, expectations)
 from iso_matrix import (BSDTAR_KNOWN_WRONG, ISO1999, JOLIET, PLAIN, RR, SPEC_BY_ID, SPECS,
                         VIEW_CASES, _depth_ok, _joliet_safe, _view_case_id, content_multiset,
                         expected_joliet_subset, expected_rr, no_modes)
@@ -699,3 +694,45 @@ def test_multi_extent_huge_cat(dimg, huge_image, view):
     assert rc == 0, err
     assert n == HUGE
     assert h.hexdigest() == huge_image["sha"]
+
+
+# --------------------------------------------------------------------------------------------
+# errors and sparse output
+
+
+@pytest.mark.parametrize("spec_id", ["g-R", "xn-zisofs"])
+def test_sparse_output(dimg, matrix, spec_id):
+    """All-zero blocks become holes (300 000 zero bytes + 'end')."""
+    spec = SPEC_BY_ID[spec_id]
+    out = matrix.dimg_extract(dimg, spec, RR) / "compressible/zeros_300k"
+    st = os.stat(out)
+    assert st.st_size == 300003
+    assert st.st_blocks * 512 <= 64 * 1024, f"{st.st_blocks} blocks allocated"
+
+
+def test_errors(dimg, matrix, tmp_path):
+    spec = SPEC_BY_ID["x-R"]
+    img = matrix.image(spec)
+    cases = [
+        ["cat", img, "sizes"],                          # a directory
+        ["cat", img, "does/not/exist"],
+        ["ls", img, "does/not/exist"],
+        ["ls", "--view", "joliet", img],                # no Joliet in this image
+        ["ls", "--session", "2", img],                  # one session only
+        ["extract", "-C", tmp_path / "e1", img, "does/not/exist"],
+        ["info", tmp_path / "missing.iso"],
+    ]
+    (tmp_path / "e1").mkdir()
+    for args in cases:
+        r = dimg.run(*args)
+        assert r.returncode == 1, r.describe()
+        image = args[1] if args[0] == "info" else img
+        assert r.err.startswith(f"dimg: {image}: "), r.describe()
+        assert r.stdout == b"" or args[0] == "cat", r.describe()
+    # a relative image path is reported as given
+    r = dimg.run("ls", "nope.iso")
+    assert r.returncode == 1 and r.err.startswith("dimg: nope.iso: "), r.describe()
+    # usage errors
+    for args in (["ls"], ["extract", "--view", "nonsense", img], ["cat", img], ["bogus-command"]):
+        r = dimg.run(*args)
+        assert r.returncode == 2, r.describe()

@@ -71,8 +71,6 @@ static void decode_name(struct iso_fs *fs, const struct iso_rec *r, struct iso_n
 		if (rr->nm_bad || !rr->name) {
 			n->badname = true;
 			check_name(n, rr->name ? rr->name : "", rr->name ? rr->name_len : 0);
-			if (!n->name[0])
-				strcpy(n->name, rr->nm_bad ? ".." : "");
 			return;
 		}
 		check_name(n, rr->name, rr->name_len);
@@ -84,7 +82,10 @@ static void decode_name(struct iso_fs *fs, const struct iso_rec *r, struct iso_n
 	} else {
 		len = r->name_len < DIMG_MAX_NAME_BYTES ? r->name_len : DIMG_MAX_NAME_BYTES;
 		memcpy(tmp, r->name, len);
-		len = strip_version(tmp, len, fs->view != DIMG_VIEW_ISO1999);
+		tmp[len] = 0;
+		/* ISO 9660:1999 names carry no version: ';' is an ordinary byte */
+		if (fs->view != DIMG_VIEW_ISO1999)
+			len = strip_version(tmp, len, true);
 	}
 	check_name(n, tmp, len);
 }
@@ -937,9 +938,13 @@ int iso_fs_init(struct iso_fs *fs, struct dimg_image *img, const struct dimg_fs_
 		dimg_error_clear(err);
 		fs->has_rr = false;
 	}
+	/* Rock Ridge > Joliet > ISO 9660:1999 > plain: each later one keeps
+	 * less of the original names and attributes. */
 	if (v == DIMG_VIEW_AUTO)
-		v = fs->has_rr ? DIMG_VIEW_ROCKRIDGE : s->has_joliet ? DIMG_VIEW_JOLIET
-								     : DIMG_VIEW_PLAIN;
+		v = fs->has_rr		? DIMG_VIEW_ROCKRIDGE
+		    : s->has_joliet	? DIMG_VIEW_JOLIET
+		    : s->has_iso1999	? DIMG_VIEW_ISO1999
+					: DIMG_VIEW_PLAIN;
 	switch (v) {
 	case DIMG_VIEW_ROCKRIDGE:
 		if (!fs->has_rr)

@@ -80,8 +80,10 @@ static void decode_sl(const uint8_t *d, size_t n, struct iso_rr *rr)
 		if (pos + 2 + clen > n)
 			break;
 		pos += 2u + clen;
-		if (cf & 0x08) { /* ROOT */
-			if (!append(&rr->link, &rr->link_len, "/", 1, DIMG_MAX_LINK_BYTES))
+		if (cf & 0x08) { /* ROOT: "/" after any pending separator ("a//b") */
+			if ((rr->sl_sep[0] &&
+			     !append(&rr->link, &rr->link_len, rr->sl_sep, 1, DIMG_MAX_LINK_BYTES)) ||
+			    !append(&rr->link, &rr->link_len, "/", 1, DIMG_MAX_LINK_BYTES))
 				break;
 			rr->sl_sep[0] = 0;
 			continue;
@@ -114,8 +116,13 @@ static void decode_nm(const uint8_t *d, size_t n, struct iso_rr *rr)
 	rr->has_nm = true;
 	if (f & 0x06) { /* CURRENT / PARENT: never a usable entry name */
 		rr->nm_bad = true;
+		free(rr->name);
+		rr->name = strdup((f & 0x02) ? "." : "..");
+		rr->name_len = rr->name ? strlen(rr->name) : 0;
 		return;
 	}
+	if (rr->nm_bad)
+		return;
 	if (f & 0x20) /* HOST */
 		return;
 	if (!append(&rr->name, &rr->name_len, d + 1, n - 1, DIMG_MAX_NAME_BYTES))
