@@ -18,7 +18,7 @@ REPO=$(cd "$BENCH_SRC/.." && pwd)
 : "${BENCH_DIRS_PER_GROUP:=100}"    # leaf directories in each top-level group
 : "${BENCH_MAX_FILE_SIZE:=4096}"    # file sizes are uniform in [0, this]
 : "${BENCH_SEED:=1}"
-: "${BENCH_RUNS:=5}"                # timed runs per extraction command (median reported)
+: "${BENCH_RUNS:=7}"                # timed runs per extraction command (median reported)
 : "${BENCH_LS_RUNS:=20}"            # timed runs per listing command
 : "${BENCH_WARMUP:=1}"
 
@@ -38,7 +38,7 @@ fi
 # size of each large file in GiB: 1.5, or 1.25 when the output is on the disk
 # of BENCH_DIR (3 copies of the set must then fit in BENCH_MAX_DISK_GIB)
 : "${BENCH_LARGE_GIB:=}"
-: "${BENCH_LARGE_RUNS:=5}"
+: "${BENCH_LARGE_RUNS:=7}"
 : "${BENCH_MAX_DISK_GIB:=12}"       # refuse to run if the large set would need more
 : "${BENCH_CLEAN_LARGE:=0}"         # 1: delete the large inputs afterwards
 
@@ -51,7 +51,8 @@ fi
 : "${BENCH_VERIFY:=1}"              # check that every tool produced the same tree
 : "${BENCH_HARNESS:=interleave}"    # or hyperfine; see time_group below
 
-RES_DIR="$BENCH_DIR/results"
+: "${BENCH_RESULTS:=$BENCH_DIR/results}"
+RES_DIR=$BENCH_RESULTS
 SUMMARY="$RES_DIR/summary.tsv"
 mkdir -p "$BENCH_DIR" "$RES_DIR" "$BENCH_OUT_DIR"
 

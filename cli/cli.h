@@ -13,7 +13,7 @@
 #define EXIT_FAIL 1
 #define EXIT_USAGE 2
 
-enum opt_kind { OPT_FLAG, OPT_STRING, OPT_INT };
+enum opt_kind { OPT_FLAG, OPT_STRING, OPT_INT, OPT_LIST /* repeatable string */ };
 
 struct cli_opt {
 	const char *long_name;
@@ -33,11 +33,14 @@ struct cli_cmd {
 	int (*run)(const struct cli_cmd *cmd, int argc, char **argv);
 };
 
-#define CLI_MAX_OPTS 32
+#define CLI_MAX_OPTS 96
+
+#define CLI_MAX_LIST 256
 
 struct cli_args {
 	const char *val[CLI_MAX_OPTS];
 	int count[CLI_MAX_OPTS];
+	const char **list[CLI_MAX_OPTS]; /* OPT_LIST values, count[] of them */
 	char **pos;
 	int npos;
 };
@@ -52,6 +55,13 @@ bool cli_flag(const struct cli_cmd *cmd, const struct cli_args *a, const char *n
 const char *cli_str(const struct cli_cmd *cmd, const struct cli_args *a, const char *name);
 
 extern const struct cli_cmd *const cli_commands[];
+
+void cli_args_free(struct cli_args *a);
+
+/* Plans (and unless dry_run, writes) an image; prints the plan for
+ * dry runs.  Returns an exit code. */
+int cli_build_run(struct dimg_builder *b, const char *out, int force, int dry_run, int json,
+		  int progress);
 
 /* Diagnostics: "dimg: IMAGE: message (at byte offset N)". */
 void cli_error(const char *image, const struct dimg_error *err);

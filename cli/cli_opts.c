@@ -68,6 +68,14 @@ int cli_usage_error(const struct cli_cmd *cmd, const char *fmt, ...)
 	return -1;
 }
 
+void cli_args_free(struct cli_args *a)
+{
+	for (int i = 0; i < CLI_MAX_OPTS; i++)
+		free(a->list[i]);
+	free(a->pos);
+	memset(a, 0, sizeof(*a));
+}
+
 int cli_parse(const struct cli_cmd *cmd, int argc, char **argv, struct cli_args *a)
 {
 	struct option lo[CLI_MAX_OPTS + 2];
@@ -76,6 +84,11 @@ int cli_parse(const struct cli_cmd *cmd, int argc, char **argv, struct cli_args 
 	size_t sp = 0;
 
 	memset(a, 0, sizeof(*a));
+	if (n > CLI_MAX_OPTS) {
+		fprintf(stderr, "dimg: internal error: %s has more than %d options\n", cmd->name,
+			CLI_MAX_OPTS);
+		abort();
+	}
 	so[sp++] = '+'; /* stop at the first positional: POSIX order */
 	so[sp++] = ':';
 	for (int i = 0; i < n; i++) {
@@ -142,6 +155,16 @@ int cli_parse(const struct cli_cmd *cmd, int argc, char **argv, struct cli_args 
 		if (idx < 0) {
 			free(args);
 			return cli_usage_error(cmd, "unknown option");
+		}
+		if (cmd->opts[idx].kind == OPT_LIST) {
+			if (!a->list[idx])
+				a->list[idx] = calloc(CLI_MAX_LIST, sizeof(char *));
+			if (!a->list[idx] || a->count[idx] >= CLI_MAX_LIST) {
+				free(args);
+				return cli_usage_error(cmd, "too many --%s options",
+						       cmd->opts[idx].long_name);
+			}
+			a->list[idx][a->count[idx]] = optarg;
 		}
 		a->count[idx]++;
 		a->val[idx] = cmd->opts[idx].kind == OPT_FLAG ? "1" : optarg;

@@ -255,6 +255,79 @@ DIMG_API int dimg_fs_walk(struct dimg_fs *fs, dimg_ino start, const char *start_
 DIMG_API int dimg_image_report(struct dimg_image *img, struct dimg_node **out,
 			       struct dimg_error *err);
 
+
+/* ---- building ISO 9660 images ------------------------------------------ */
+
+struct dimg_builder;
+
+/* An El Torito boot entry; image_path names a file inside the image. */
+struct dimg_boot_spec {
+	int platform;        /* 0 BIOS, 0xEF EFI, 1 PowerPC, 2 Mac */
+	int emulation;       /* 0 none, 1..3 floppy 1.2/1.44/2.88, 4 hard disk */
+	const char *image_path;
+	uint32_t load_size;  /* 512-byte sectors; 0 = default (whole image, max 65535) */
+	uint16_t load_segment;
+	int info_table;      /* patch a boot info table into the image (isolinux) */
+	int not_bootable;    /* -no-boot */
+	int efi_partition;   /* the EFI image is the ESP of the hybrid GPT/MBR */
+};
+
+struct dimg_create_options {
+	int iso_level;       /* 1, 2, 3 (default 3); 4 = also an ISO 9660:1999 tree */
+	int iso1999;
+	int joliet;          /* default on */
+	int joliet_long;     /* 103 characters instead of 64 */
+	int rock_ridge;      /* default on */
+	int rr_110;          /* RRIP 1.10 identification instead of 1.12 */
+	int rationalize;     /* -r: owners 0, sensible permissions */
+	int relaxed_names;   /* -l/-U/-D/-N style relaxations: allow lowercase,
+			      * more characters, deep trees, no version */
+	int omit_version;    /* -N */
+	int64_t source_date_epoch; /* -1: none */
+	const char *volume_id, *system_id, *publisher, *preparer, *application,
+		*volume_set;
+	int64_t uid, gid;    /* -1: as found */
+	int file_mode, dir_mode; /* -1: as found */
+	int pad;             /* append 150 sectors of zeros */
+	int follow_links;
+	const char *boot_catalog; /* path in the image (default "boot.catalog") */
+	int hide_boot_catalog;
+	const char *mbr_template; /* isohybrid MBR (syslinux isohdpfx.bin) */
+	int gpt;             /* hybrid GPT covering the ISO and the ESP */
+};
+#define DIMG_CREATE_OPTIONS_INIT                                                   \
+	{ .iso_level = 3, .joliet = 1, .rock_ridge = 1, .source_date_epoch = -1,    \
+	  .uid = -1, .gid = -1, .file_mode = -1, .dir_mode = -1 }
+
+#define DIMG_HIDE_ISO 0x1    /* hide from the ISO 9660 / Rock Ridge tree */
+#define DIMG_HIDE_JOLIET 0x2
+
+typedef void (*dimg_progress_fn)(void *ctx, uint64_t done, uint64_t total);
+
+DIMG_API int dimg_builder_new(struct dimg_builder **out, const struct dimg_create_options *o,
+			      struct dimg_error *err);
+DIMG_API void dimg_builder_free(struct dimg_builder *b);
+/* Adds source (a directory's contents, or a file) at target ("/" or a path). */
+DIMG_API int dimg_builder_add(struct dimg_builder *b, const char *target, const char *source,
+			      struct dimg_error *err);
+/* Exclusion (what 0) or hiding (DIMG_HIDE_*) by glob, before adding sources. */
+DIMG_API int dimg_builder_pattern(struct dimg_builder *b, const char *glob, int what,
+				  struct dimg_error *err);
+DIMG_API int dimg_builder_weight(struct dimg_builder *b, const char *path, int weight,
+				 struct dimg_error *err);
+DIMG_API int dimg_builder_boot(struct dimg_builder *b, const struct dimg_boot_spec *spec,
+			       struct dimg_error *err);
+/* Appended partition (xorriso -append_partition): a file placed after the
+ * ISO and described in the MBR/GPT. */
+DIMG_API int dimg_builder_append_partition(struct dimg_builder *b, int number, int mbr_type,
+					   const char *path, struct dimg_error *err);
+/* Assigns every block; returns the image size in bytes and a summary. */
+DIMG_API int dimg_builder_plan(struct dimg_builder *b, uint64_t *size, struct dimg_node **summary,
+			       struct dimg_error *err);
+/* Writes the image atomically (temporary file + rename; force: replace). */
+DIMG_API int dimg_builder_write(struct dimg_builder *b, const char *path, int force,
+				dimg_progress_fn progress, void *ctx, struct dimg_error *err);
+
 /* ---- boot images (El Torito) ------------------------------------------ */
 
 struct dimg_boot_entry {

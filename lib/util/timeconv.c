@@ -20,7 +20,7 @@ int64_t tc_from_civil(int64_t year, int month, int day, int hour, int min, int s
 	return days_from_civil(year, month, day) * 86400 + hour * 3600 + min * 60 + sec;
 }
 
-void tc_format_iso8601(int64_t t, char *buf, size_t size)
+void tc_to_civil(int64_t t, int64_t *year, int *month, int *day, int *hour, int *min, int *sec)
 {
 	int64_t days = t >= 0 ? t / 86400 : (t - 86399) / 86400;
 	int64_t rem = t - days * 86400;
@@ -34,6 +34,20 @@ void tc_format_iso8601(int64_t t, char *buf, size_t size)
 	int64_t d = doy - (153 * mp + 2) / 5 + 1;
 	int64_t m = mp < 10 ? mp + 3 : mp - 9;
 	y += m <= 2;
+	*year = y;
+	*month = (int)m;
+	*day = (int)d;
+	*hour = (int)(rem / 3600);
+	*min = (int)(rem / 60 % 60);
+	*sec = (int)(rem % 60);
+}
+
+void tc_format_iso8601(int64_t t, char *buf, size_t size)
+{
+	int64_t y;
+	int m, d, hh, mm, ss;
+	tc_to_civil(t, &y, &m, &d, &hh, &mm, &ss);
+	int64_t rem = (int64_t)hh * 3600 + mm * 60 + ss;
 	if (y < 0 || y > 9999 || size < 21) {
 		snprintf(buf, size, "%04lld-%02lld-%02lldT%02lld:%02lld:%02lldZ", (long long)y,
 			 (long long)m, (long long)d, (long long)(rem / 3600),

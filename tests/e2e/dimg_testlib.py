@@ -74,7 +74,7 @@ def require_python_module(name: str):
 
 
 def dimg_path() -> Path:
-    return Path(os.environ.get("DIMG", REPO / "build" / "dimg"))
+    return Path(os.environ.get("DIMG", REPO / "build" / "dimg")).absolute()
 
 
 def find_dimg() -> Path:
@@ -133,6 +133,11 @@ class Result:
                 f"stdout: {self.out[:2000]!r}\nstderr: {self.err[:2000]!r}")
 
 
+# an ASan/UBSan/MSan build reports here even when the exit code looks fine
+SANITIZER_MARKERS = (b"ERROR: AddressSanitizer", b"ERROR: LeakSanitizer", b"runtime error: ",
+                     b"WARNING: MemorySanitizer", b"ERROR: UndefinedBehaviorSanitizer")
+
+
 class Dimg:
     """Thin runner for the dimg binary."""
 
@@ -151,7 +156,12 @@ class Dimg:
                                 timeout=timeout, env=e, stdin=subprocess.DEVNULL)
         except subprocess.TimeoutExpired as ex:
             raise AssertionError(f"dimg did not finish within {timeout} s: {fmt_cmd(cmd)}") from ex
-        return Result(cmd, cp.returncode, cp.stdout, cp.stderr)
+        r = Result(cmd, cp.returncode, cp.stdout, cp.stderr)
+        for marker in SANITIZER_MARKERS:
+            if marker in cp.stderr:
+                raise AssertionError("sanitizer report:\n" + r.describe() + "\n" +
+                                     cp.stderr.decode(errors="replace")[-6000:])
+        return r
 
     def ok(self, *args, **kw) -> Result:
         r = self.run(*args, **kw)

@@ -154,12 +154,11 @@ def _walk_rr(iso: tl.IsoImage, rec, prefix=""):
 def _sl_target(iso: tl.IsoImage, rec):
     """Join SL components like fs/isofs/rock.c (get_symlink_chunk); None if no SL or the SL
     continues in a CE area."""
-    parts = []
     sls = [(o, ln) for o, s, ln in iso.susp_entries(rec) if s == b"SL"]
     if not sls or any(s == b"CE" for _, s, _ in iso.susp_entries(rec)):
         return None
     out = ""
-    for i, (off, ln) in enumerate(sls):
+    for off, ln in sls:
         sl_flags = iso.data[off + 4]
         p, end = off + 5, off + ln
         prev = None
@@ -180,12 +179,11 @@ def _sl_target(iso: tl.IsoImage, rec):
             prev = flags
             p += 2 + clen
             if p + 2 > end:
-                if sl_flags & 1 and not prev & 1:
+                if not root and sl_flags & 1 and not prev & 1:
                     out += "/"
                 break
             if not root and not prev & 1:
                 out += "/"
-        parts.append(out)
     return out
 
 

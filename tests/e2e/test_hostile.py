@@ -449,3 +449,53 @@ def test_byte_flip_sweep(dimg, base, box, tmp_path):
     r = dimg.run("extract", "-C", dest, img, timeout=TIMEOUT)
     assert r.returncode in (0, 1), r.describe()
     _no_escape(dest, box)
+
+
+# --- escaping names in the Joliet and plain trees --------------------------------------------
+
+
+def _set_record_name(iso, rec, new: bytes):
+    assert len(new) == len(rec.name), (rec.name, new)
+    iso.data[rec.offset + 33: rec.offset + 33 + len(new)] = new
+
+
+@pytest.mark.parametrize("view,target,new", [
+    ("joliet", "dd", "..".encode("utf-16-be")),
+    ("joliet", "a_b", "a/b".encode("utf-16-be")),
+    ("joliet", "up_sentinel_evil", "../sentinel/evil".encode("utf-16-be")),
+    ("joliet", "n0x", "n\0x".encode("utf-16-be")),
+    ("plain", "DD", b".."),
+    ("plain", "A_B", b"A/B.;1"),
+], ids=["joliet-dotdot", "joliet-slash", "joliet-up", "joliet-nul", "plain-dotdot", "plain-slash"])
+def test_escaping_names_other_views(dimg, base, box, tmp_path, view, target, new):
+    def patch(iso):
+        if view == "joliet":
+            svd = iso.svd_offsets()[0]
+            rec = iso.lookup(target, svd)
+        else:
+            rec = [r for r in iso.children(iso.root_record())
+                   if r.name.split(b";")[0].rstrip(b".") == target.encode()][0]
+        _set_record_name(iso, rec, new)
+    name = f"{view}-{target}"
+    img = _patched(base, tmp_path, name, patch)
+    for args in (["ls", "-R", "--json", "--view", view, img], ["info", "--json", img]):
+        _check_result(dimg.run(*args, timeout=TIMEOUT), img)
+    dest = box / f"dest-{name}"
+    dest.mkdir()
+    r = dimg.run("extract", "--view", view, "-C", dest, img, timeout=TIMEOUT)
+    _check_result(r, img, allow_ok=False)
+    _no_escape(dest, box)
+
+
+def test_joliet_odd_name_length(dimg, base, box, tmp_path):
+    """A Joliet identifier of odd byte length (not UTF-16): bounded, nothing outside -C."""
+    def patch(iso):
+        svd = iso.svd_offsets()[0]
+        rec = iso.lookup("bb", svd)
+        iso.data[rec.offset + 32] = 3
+    img = _patched(base, tmp_path, "joliet-odd", patch)
+    _check_result(dimg.run("ls", "-R", "--json", "--view", "joliet", img, timeout=TIMEOUT), img)
+    dest = box / "dest-joliet-odd"
+    dest.mkdir()
+    _check_result(dimg.run("extract", "--view", "joliet", "-C", dest, img, timeout=TIMEOUT), img)
+    _no_escape(dest, box)

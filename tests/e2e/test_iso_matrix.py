@@ -270,7 +270,7 @@ def test_rr_moved_is_hidden(dimg, matrix):
     assert "rr_moved" in names, f"oracle check: the image should relocate deep dirs, has {names}"
     paths = {e["path"] for e in matrix.dimg_ls(dimg, spec, RR)}
     assert not any(p.split("/")[0].lower() == "rr_moved" for p in paths)
-    assert tl.TreeInfo and matrix.tree.deep_file in paths
+    assert matrix.tree.deep_file in paths
 
 
 def test_timezone_offset(dimg, tmp_path):
@@ -300,17 +300,19 @@ def test_timezone_offset(dimg, tmp_path):
 
 def test_special_files(dimg, tmp_path):
     """Rock Ridge device nodes, FIFOs and sockets: typed correctly in ls --json; extract
-    either recreates them or reports each as skipped (exit 1, one stderr line each)."""
-    if os.geteuid() != 0:
-        pytest.skip("creating device nodes for the source tree needs root")
+    either recreates them or reports each as skipped (exit 1, one stderr line each).
+    Device nodes only when running as root (mknod)."""
     import socket
+    root = os.geteuid() == 0
     src = tmp_path / "sp"
     src.mkdir()
     os.mkfifo(src / "fifo")
-    os.mknod(src / "null", 0o666 | stat.S_IFCHR, os.makedev(1, 3))
-    os.mknod(src / "loop", 0o660 | stat.S_IFBLK, os.makedev(7, 0))
-    for n, m in (("fifo", 0o640), ("null", 0o666), ("loop", 0o660)):
-        os.chmod(src / n, m)
+    os.chmod(src / "fifo", 0o640)
+    if root:
+        os.mknod(src / "null", 0o666 | stat.S_IFCHR, os.makedev(1, 3))
+        os.mknod(src / "loop", 0o660 | stat.S_IFBLK, os.makedev(7, 0))
+        for n, m in (("null", 0o666), ("loop", 0o660)):
+            os.chmod(src / n, m)
     s = socket.socket(socket.AF_UNIX)
     s.bind(str(src / "sock"))
     s.close()
@@ -319,10 +321,11 @@ def test_special_files(dimg, tmp_path):
     tl.make_genisoimage(src, img, ["-R"])
     ls = {e["path"]: e for e in dimg.json("ls", "--json", img)}
     assert ls["fifo"]["type"] == "fifo" and ls["fifo"]["mode"] == 0o640
-    assert ls["null"]["type"] == "chardev" and ls["null"]["mode"] == 0o666
-    assert ls["loop"]["type"] == "blockdev"
+    if root:
+        assert ls["null"]["type"] == "chardev" and ls["null"]["mode"] == 0o666
+        assert ls["loop"]["type"] == "blockdev"
     assert ls["regular"]["type"] == "file"
-    if "sock" in ls:
+    if "sock" in ls:      # genisoimage may leave sockets out
         assert ls["sock"]["type"] == "socket"
     dest = tmp_path / "out"
     dest.mkdir()
@@ -337,6 +340,7 @@ def test_special_files(dimg, tmp_path):
         assert len(r.err.strip().splitlines()) >= len(skipped), r.describe()
     else:
         assert r.returncode == 0, r.describe()
+    if root and "null" in made and made["null"] == "chardev":
         assert os.major(os.lstat(dest / "null").st_rdev) == 1
         assert os.minor(os.lstat(dest / "null").st_rdev) == 3
 
@@ -642,7 +646,8 @@ def huge_image(tmp_path_factory):
     os.utime(src / "huge.bin", (1300000000, 1300000000))
     img = tmp / "huge.iso"
     tl.make_xorriso_mkisofs(src, img, ["-R", "-J", "-iso-level", "3"])
-    return {"image": img, "src": src, "sha": _sparse_sha256(src / "huge.bin", HUGE)}
+    yield {"image": img, "src": src, "sha": _sparse_sha256(src / "huge.bin", HUGE)}
+    img.unlink()    # 4.2 GiB of real blocks: do not leave it in pytest's kept temp dirs
 
 
 @pytest.mark.slow
@@ -692,6 +697,7 @@ def test_multi_extent_huge_cat(dimg, huge_image, view):
         err = p.stderr.read()
         rc = p.wait(timeout=600)
     assert rc == 0, err
+    assert not any(m in err for m in tl.SANITIZER_MARKERS), err
     assert n == HUGE
     assert h.hexdigest() == huge_image["sha"]
 
@@ -736,3 +742,80 @@ def test_errors(dimg, matrix, tmp_path):
     for args in (["ls"], ["extract", "--view", "nonsense", img], ["cat", img], ["bogus-command"]):
         r = dimg.run(*args)
         assert r.returncode == 2, r.describe()
+
+
+# --------------------------------------------------------------------------------------------
+# odd names and times, zisofs version 2
+
+
+def test_unusual_names_and_times(dimg, tmp_path):
+    """Rock Ridge names are bytes (a Latin-1 name is not UTF-8), times before 1970, and a path
+    of ~3900 bytes (extraction must not build absolute paths near PATH_MAX)."""
+    src = tmp_path / "src"
+    src.mkdir()
+    with open(os.path.join(os.fsencode(src), b"caf\xe9 latin1.txt"), "wb") as f:
+        f.write(b"latin-1 name\n")
+    (src / "old.txt").write_text("1960\n")
+    os.utime(src / "old.txt", (-315619200, -315619200))
+    fd = os.open(src, os.O_RDONLY)
+    for i in range(18):
+        n = f"d{i:02d}_" + "x" * 200
+        os.mkdir(n, dir_fd=fd)
+        nfd = os.open(n, os.O_RDONLY, dir_fd=fd)
+        os.close(fd)
+        fd = nfd
+    leaf = os.open("leaf.txt", os.O_WRONLY | os.O_CREAT, 0o644, dir_fd=fd)
+    os.write(leaf, b"deep leaf\n")
+    os.close(leaf)
+    os.utime("leaf.txt", (1234567890, 1234567890), dir_fd=fd)
+    os.close(fd)
+    img = tmp_path / "odd.iso"
+    tl.make_xorriso_mkisofs(src, img, ["-R"])
+    dest = tmp_path / "out"
+    dimg.extract(img, dest)
+    tl.assert_manifest_equal(tl.manifest(src, mtimes=True), tl.manifest(dest, mtimes=True),
+                             "odd names/times/deep path")
+    assert os.path.exists(os.path.join(os.fsencode(dest), b"caf\xe9 latin1.txt"))
+
+
+@pytest.mark.parametrize("zf", ["v1", "v2-zf"])
+def test_zisofs_versions_decoded_or_refused(dimg, hard_tree, tmp_path, zf):
+    """xorriso's zisofs version 2 (ZF entry, algorithm 'PZ'): dimg must give the original
+    bytes, or refuse the file (exit 1) -- never exit 0 with the compressed bytes."""
+    src = hard_tree.root / "compressible"
+    img = tmp_path / f"{zf}.iso"
+    pre = [] if zf == "v1" else ["-zisofs", "version_2=on:susp_z2=off"]
+    tl.run(["xorriso", "-report_about", "SORRY", *pre, "-outdev", img, "-map", src, "/c",
+            "-set_filter_r", "--zisofs", "/", "--", "-commit"])
+    iso = tl.IsoImage.load(img)
+    rec = iso.find_rr(iso.find_rr(iso.root_record(), "c"), "text_100k.txt")
+    zfe = [bytes(iso.data[o:o + ln]) for o, s, ln in iso.susp_entries(rec) if s == b"ZF"]
+    assert zfe and zfe[0][4:6] == (b"pz" if zf == "v1" else b"PZ"), f"oracle check: {zfe}"
+    dest = tmp_path / "out"
+    dest.mkdir()
+    r = dimg.run("extract", "-C", dest, img)
+    want = (src / "text_100k.txt").read_bytes()
+    out = dest / "c" / "text_100k.txt"
+    if r.returncode == 0:
+        assert out.read_bytes() == want, "exit 0 but the content is not the original"
+        ls = {e["path"]: e for e in dimg.json("ls", "--json", img, "c")}
+        assert ls["text_100k.txt"]["size"] == len(want)
+    else:
+        assert r.returncode == 1 and "text_100k.txt" in r.err, r.describe()
+
+
+def test_cat_follows_symlinks_inside_the_image(dimg, matrix):
+    """`cat` follows symlinks (dimg cat --help) -- inside the image only: an absolute target
+    is looked up in the image, never on the host."""
+    spec = SPEC_BY_ID["g-R"]
+    img = matrix.image(spec)
+    root = matrix.tree.root
+    assert dimg.ok("cat", img, "links/rel_file").stdout == (root / "links/hard_a").read_bytes()
+    assert dimg.ok("cat", img, "links/rel_up").stdout == (root / "sizes/size_2049").read_bytes()
+    for p in ("links/abs", "links/dangling", "links/abs_dir", "links/rel_dir"):
+        r = dimg.run("cat", img, p)
+        assert r.returncode == 1 and r.stdout == b"", r.describe()
+    # a symlink to a directory in the middle of the path
+    r = dimg.run("cat", img, "links/rel_dir/d01/d02/d03/d04/d05/d06/d07/d08/d09/d10/d11/leaf.txt")
+    assert r.returncode == 0, r.describe()
+    assert r.stdout == (root / matrix.tree.deep_file).read_bytes()
