@@ -6,10 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-extern const struct cli_cmd cmd_info, cmd_ls, cmd_cat, cmd_extract, cmd_formats, cmd_create;
+extern const struct cli_cmd cmd_info, cmd_ls, cmd_cat, cmd_extract, cmd_formats, cmd_create,
+	cmd_mkisofs;
 
 const struct cli_cmd *const cli_commands[] = {
-	&cmd_info, &cmd_ls, &cmd_cat, &cmd_extract, &cmd_create, &cmd_formats, NULL,
+	&cmd_info, &cmd_ls, &cmd_cat, &cmd_extract, &cmd_create, &cmd_mkisofs, &cmd_formats, NULL,
 };
 
 static void usage(FILE *f)

@@ -514,6 +514,29 @@ def test_boot_floppy_emulation(dimg, boot_tree, tmp_path):
     assert out.read_bytes() == (boot_tree / "floppy.img").read_bytes()
 
 
+def test_boot_hard_disk_emulation(dimg, tmp_path):
+    """A 2 MiB hard-disk boot image whose MBR partition ends exactly at its end."""
+    import struct
+    src = tmp_path / "hd"
+    src.mkdir()
+    disk = bytearray(tl._content(2 * 1024 * 1024, 904))
+    disk[446:510] = bytes(64)
+    disk[446:462] = bytes([0x80, 0, 33, 0, 0x83, 0, 0, 0]) + struct.pack("<II", 32, 4064)
+    disk[510:512] = b"\x55\xaa"
+    (src / "disk.img").write_bytes(bytes(disk))
+    img = tmp_path / "hd.iso"
+    tl.make_genisoimage(src, img, ["-R", "-b", "disk.img", "-hard-disk-boot", "-c", "boot.cat"])
+    want = tl.xorriso_el_torito(img)
+    assert want[0]["emulation"] == "hd", f"oracle check: {want}"
+    (entry,) = dimg.info(img)["boot"]["entries"]
+    assert entry["platform"] == "bios" and entry["emulation"] == "hard-disk", entry
+    assert entry["lba"] == want[0]["lba"] and entry["load_size"] == want[0]["load_size"]
+    boot = tmp_path / "b"
+    dimg.extract(img, tmp_path / "x", "--boot", boot)
+    (out,) = [p for p in boot.rglob("*") if p.is_file()]
+    assert out.read_bytes() == bytes(disk)
+
+
 def _mbr_partitions(data):
     import struct
     out = []
@@ -546,6 +569,25 @@ def _gpt_partitions(data):
     return out
 
 
+def _apm_partitions(data):
+    import struct
+    if data[0:2] != b"ER":
+        return []
+    bs = struct.unpack_from(">H", data, 2)[0]
+    if data[bs:bs + 2] != b"PM":
+        return []
+    n = struct.unpack_from(">I", data, bs + 4)[0]
+    out = []
+    for i in range(1, n + 1):
+        o = i * bs
+        if data[o:o + 2] != b"PM":
+            break
+        start, count = struct.unpack_from(">II", data, o + 8)
+        ptype = data[o + 48:o + 80].rstrip(b"\0").decode("ascii", "replace")
+        out.append((ptype, start * bs, count * bs))
+    return out
+
+
 def _type_matches(got_type, want):
     if isinstance(want, int):
         if isinstance(got_type, int):
@@ -558,15 +600,19 @@ def _type_matches(got_type, want):
     return True  # a name for the GUID: not checked
 
 
-@pytest.mark.parametrize("layout", ["mbr-appended", "gpt-isohybrid"])
+@pytest.mark.parametrize("layout", ["mbr-appended", "gpt-isohybrid", "gpt-apm"])
 def test_partitions(dimg, boot_tree, tmp_path, layout):
     img = tmp_path / f"{layout}.iso"
     base = ["-R", "-e", "efi.img", "-no-emul-boot"]
     if layout == "mbr-appended":
         tl.make_xorriso_mkisofs(boot_tree, img, base + ["-append_partition", "2", "0xef",
                                                         str(boot_tree / "efi.img")])
+    elif layout == "gpt-isohybrid":
+        tl.make_xorriso_mkisofs(boot_tree, img, base + ["-isohybrid-gpt-basdat",
+                                                        "-part_like_isohybrid"])
     else:
         tl.make_xorriso_mkisofs(boot_tree, img, base + ["-isohybrid-gpt-basdat",
+                                                        "-isohybrid-apm-hfsplus",
                                                         "-part_like_isohybrid"])
     data = img.read_bytes()
     mbr = _mbr_partitions(data)
@@ -593,6 +639,14 @@ def test_partitions(dimg, boot_tree, tmp_path, layout):
             assert _type_matches(p["type"], t), (p, t)
         # a protective/hybrid MBR may be listed too, but only with the on-disc values
         assert set(got_mbr) <= {(s, n) for t, s, n in mbr}, (got_mbr, mbr)
+    apm = _apm_partitions(data)
+    got_apm = [(p["type"], p["start"], p["size"]) for p in parts if p["scheme"] == "apm"]
+    if layout == "gpt-apm":
+        assert len(apm) >= 2, "oracle check"
+        # the map's own entry may or may not be listed
+        assert got_apm in (apm, [a for a in apm if a[0] != "Apple_partition_map"]), (got_apm, apm)
+    else:
+        assert apm == [] and got_apm == []
 
 
 # --------------------------------------------------------------------------------------------

@@ -160,7 +160,7 @@ int dimg_builder_boot(struct dimg_builder *b, const struct dimg_boot_spec *spec,
 				BOOT_MAX);
 	if (!spec->image_path || !*spec->image_path)
 		return dimg_err(err, DIMG_EINVAL, DIMG_OFFSET_NONE, "boot entry without an image");
-	if (spec->emulation < 0 || spec->emulation > 4)
+	if (spec->emulation < -1 || spec->emulation > 4)
 		return dimg_err(err, DIMG_EINVAL, DIMG_OFFSET_NONE, "bad emulation %d",
 				spec->emulation);
 	e = &b->boot[b->nboot++];
@@ -1060,6 +1060,18 @@ static int resolve_boot(struct dimg_builder *b, struct dimg_error *err)
 			t = t->hardlink;
 		e->file = t->priv;
 		e->file->boot_index = i;
+		if (e->spec.emulation == -1) {
+			/* mkisofs -b without -no-emul-boot: a floppy image */
+			e->spec.emulation = t->size == 1228800   ? 1
+					    : t->size == 1474560 ? 2
+					    : t->size == 2949120 ? 3
+								 : -1;
+			if (e->spec.emulation < 0)
+				return dimg_err(err, DIMG_EINVAL, DIMG_OFFSET_NONE,
+						"boot image %s: %llu bytes is no floppy size (use "
+						"-no-emul-boot or -hard-disk-boot)",
+						e->path, (unsigned long long)t->size);
+		}
 		if (e->spec.emulation >= 1 && e->spec.emulation <= 3) {
 			static const uint64_t sz[] = { 0, 1228800, 1474560, 2949120 };
 			if (t->size != sz[e->spec.emulation])
