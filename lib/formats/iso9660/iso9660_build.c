@@ -663,23 +663,44 @@ static void add_sl(struct ents *e, const char *target)
 		if (cl > sizeof(comp) - 260)
 			return;
 	}
-	/* pack component records into SL entries (<= 250 bytes of data) */
+	/* Pack component records into SL entries (<= 250 bytes of data).  At
+	 * a boundary between two whole components the last one gets CONTINUE
+	 * and the next entry starts with an empty component: readers that
+	 * carry the separator across entries (Linux) and readers that do not
+	 * (libarchive) then agree. */
 	size_t pos = 0;
+	bool lead_empty = false;
 	while (pos < cl || pos == 0) {
-		size_t take = 0;
-		while (pos + take < cl) {
-			size_t r = 2u + comp[pos + take + 1];
-			if (take + r > 249)
-				break;
-			take += r;
+		uint8_t data[256];
+		size_t dl = 1, last = 0;
+		if (lead_empty) {
+			data[dl++] = 0;
+			data[dl++] = 0;
 		}
-		uint8_t *d = ent_add(e, "SL", 1 + take);
+		while (pos < cl) {
+			size_t r = 2u + comp[pos + 1];
+			if (dl + r > 250 - 2) /* room for a possible split marker */
+				break;
+			last = dl;
+			memcpy(data + dl, comp + pos, r);
+			dl += r;
+			pos += r;
+		}
+		lead_empty = false;
+		if (pos < cl) {
+			data[0] = 0x01; /* more SL entries follow */
+			if (last && !(data[last] & 0x01) && !(data[last] & 0x0E)) {
+				data[last] |= 0x01;
+				lead_empty = true;
+			}
+		} else {
+			data[0] = 0;
+		}
+		uint8_t *d = ent_add(e, "SL", dl);
 		if (!d)
 			return;
-		d[0] = pos + take < cl ? 0x01 : 0;
-		memcpy(d + 1, comp + pos, take);
-		pos += take;
-		if (take == 0)
+		memcpy(d, data, dl);
+		if (pos >= cl)
 			break;
 	}
 }
