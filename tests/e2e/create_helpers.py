@@ -580,8 +580,11 @@ def isoinfo_d(image) -> dict:
     return out
 
 
+# isoinfo prints "[ extent flags]  name"; for a multi-extent record its flags field overflows
+# ("[     33 FFFF NAME;1")
 ISOINFO_LINE = re.compile(r"^([-dlcbps][-rwxsStT]{9})\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s+"
-                          r"(\w{3} +\d+ +\d{4}) \[\s*(\d+) +([0-9A-Fa-f]+)\]\s\s(.*)$")
+                          r"(\w{3} +\d+ +\d{4}) \[\s*(\d+) +(?:([0-9A-Fa-f]+)\]\s\s|"
+                          r"([0-9A-Fa-f]+) )(.*)$")
 
 
 def isoinfo_listing(image, *opts) -> list[dict]:
@@ -598,7 +601,7 @@ def isoinfo_listing(image, *opts) -> list[dict]:
         m = ISOINFO_LINE.match(line)
         if not m:
             continue
-        name = m.group(9)
+        name = m.group(10)
         target = None
         if m.group(1).startswith("l") and " -> " in name:
             name, target = name.split(" -> ", 1)
@@ -609,6 +612,7 @@ def isoinfo_listing(image, *opts) -> list[dict]:
         out.append({"path": (cur + name).lstrip("/"), "modestr": m.group(1),
                     "nlink": int(m.group(2)), "uid": int(m.group(3)), "gid": int(m.group(4)),
                     "size": int(m.group(5)), "extent": int(m.group(7)), "name": name,
+                    "flags": m.group(8) or m.group(9),
                     "target": target})
     return out
 

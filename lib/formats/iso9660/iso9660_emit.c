@@ -682,12 +682,39 @@ static int emit_boot_file(struct sink *s, const struct dimg_builder *b, const st
 	return rc;
 }
 
-static int emit_file(struct sink *s, const struct dimg_builder *b, const struct bn *f)
+/* Source directory of the files being written: files come grouped by
+ * directory, so each is opened relative to one descriptor instead of by a
+ * full path walk. */
+struct srcdir {
+	int fd;
+	char path[4096];
+};
+
+static int open_src(struct srcdir *sd, const char *src)
+{
+	const char *slash = strrchr(src, '/');
+	size_t dl = slash ? (size_t)(slash - src) : 0;
+	if (!slash || dl >= sizeof(sd->path))
+		return open(src, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (sd->fd < 0 || strncmp(sd->path, src, dl) || sd->path[dl]) {
+		if (sd->fd >= 0)
+			close(sd->fd);
+		memcpy(sd->path, src, dl);
+		sd->path[dl] = 0;
+		sd->fd = open(dl ? sd->path : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (sd->fd < 0)
+			return -1;
+	}
+	return openat(sd->fd, slash + 1, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+}
+
+static int emit_file(struct sink *s, const struct dimg_builder *b, const struct bn *f,
+		     struct srcdir *sd)
 {
 	struct stat st;
 	int fd, rc;
 	bool info = f->boot_index >= 0 && b->boot[f->boot_index].spec.info_table;
-	fd = open(f->t->src, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	fd = open_src(sd, f->t->src);
 	if (fd < 0)
 		return dimg_err_sys(s->err, errno, DIMG_OFFSET_NONE,
 				    errno == ENOENT ? "%s: vanished before it was written"
@@ -700,7 +727,31 @@ static int emit_file(struct sink *s, const struct dimg_builder *b, const struct 
 				f->t->src, (unsigned long long)f->t->size,
 				(unsigned long long)st.st_size);
 	}
-	rc = info ? emit_boot_file(s, b, f, fd) : sink_copy(s, fd, f->t->src, f->t->size);
+	if (info) {
+		rc = emit_boot_file(s, b, f, fd);
+	} else if (f->t->size <= SINK_BUF / 4) {
+		/* small files: straight into the output buffer, one read */
+		size_t size = (size_t)f->t->size;
+		if (SINK_BUF - s->used < size && (rc = sink_flush(s)) != 0) {
+			close(fd);
+			return rc;
+		}
+		ssize_t k = pread(fd, s->buf + s->used, size, 0);
+		if (k != (ssize_t)size) {
+			close(fd);
+			if (k < 0)
+				return dimg_err_sys(s->err, errno, DIMG_OFFSET_NONE, "%s: read failed",
+						    f->t->src);
+			return dimg_err(s->err, DIMG_EIO, DIMG_OFFSET_NONE,
+					"%s: file shrank while the image was written", f->t->src);
+		}
+		s->used += size;
+		s->pos += size;
+		rc = size % ISO_SECTOR ? sink_zero(s, ISO_SECTOR - size % ISO_SECTOR) : 0;
+		report(s);
+	} else {
+		rc = sink_copy(s, fd, f->t->src, f->t->size);
+	}
 	close(fd);
 	return rc;
 }
@@ -816,11 +867,18 @@ int iso_build_emit(struct dimg_builder *b, int fd, const char *out_name, dimg_pr
 			    (rc = emit_dir(&s, b, d, k, dirbuf)))
 				goto out;
 		}
-	for (size_t i = 0; i < b->nfiles; i++) {
-		const struct bn *f = b->files[i];
-		if (f->is_catalog || f->t->size == 0)
-			continue;
-		if ((rc = sink_at(&s, f->lba, f->t->src)) || (rc = emit_file(&s, b, f)))
+	{
+		struct srcdir sd = { .fd = -1 };
+		for (size_t i = 0; i < b->nfiles && rc == 0; i++) {
+			const struct bn *f = b->files[i];
+			if (f->is_catalog || f->t->size == 0)
+				continue;
+			if ((rc = sink_at(&s, f->lba, f->t->src)) == 0)
+				rc = emit_file(&s, b, f, &sd);
+		}
+		if (sd.fd >= 0)
+			close(sd.fd);
+		if (rc)
 			goto out;
 	}
 	if ((rc = sink_at(&s, b->empty_lba, "end of data")) ||
