@@ -112,7 +112,10 @@ static int run_cat(const struct cli_cmd *cmd, int argc, char **argv)
 				if (k < 0 && errno == EINTR)
 					continue;
 				if (k <= 0) {
-					cli_errorf("stdout", "write failed: %s", strerror(errno));
+					/* a closed pipe (dimg cat | head) ends quietly */
+					if (errno != EPIPE)
+						cli_errorf("stdout", "write failed: %s",
+							   strerror(errno));
 					rc = EXIT_FAIL;
 					break;
 				}

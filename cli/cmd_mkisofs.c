@@ -298,7 +298,7 @@ static int run_mkisofs(const struct cli_cmd *cmd, int argc, char **argv)
 		} else if (!strcmp(o, "U") || !strcmp(o, "relaxed-filenames")) {
 			m.o.relaxed_names = 1;
 		} else if (!strcmp(o, "D") || !strcmp(o, "disable-deep-relocation")) {
-			/* deep directories are written in place (no relocation) */
+			m.o.no_relocation = 1;
 		} else if (!strcmp(o, "N") || !strcmp(o, "omit-version-number")) {
 			m.o.omit_version = 1;
 		} else if (!strcmp(o, "quiet")) {

@@ -283,6 +283,7 @@ struct dimg_create_options {
 	int relaxed_names;   /* -l/-U/-D/-N style relaxations: allow lowercase,
 			      * more characters, deep trees, no version */
 	int omit_version;    /* -N */
+	int no_relocation;   /* -D: keep directories deeper than 8 levels in place */
 	int64_t source_date_epoch; /* -1: none */
 	const char *volume_id, *system_id, *publisher, *preparer, *application,
 		*volume_set;

@@ -15,7 +15,8 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import shutil
+import mmap
+import signal
 import stat
 import subprocess
 import time
@@ -280,8 +281,8 @@ def test_joliet_of_hard_tree(dimg, memo, hard_tree, hard_tree_entries):
     hold are mangled, not dropped)."""
     img = default_image(dimg, memo, hard_tree)
     got = tl.pycdlib_manifest(img, joliet=True)
-    want = sorted(v[4] for v in hard_tree_entries.values() if v[0] == "file")
-    have = sorted(v[4] for v in got.values() if v[0] == "file" and v[4] in set(want))
+    want = sorted(v[4] for v in hard_tree_entries.values() if v[0] == "file" and v[2] != "0")
+    have = sorted(v[4] for v in got.values() if v[0] == "file" and v[2] != "0")
     assert have == want, "Joliet lost or duplicated file contents"
 
 
@@ -305,8 +306,7 @@ def test_reader_isoinfo_d(dimg, memo, hard_tree):
     assert "Joliet with UCS level 3 found" in d["_text"], d["_text"]
     assert "Rock Ridge signatures version 1 found" in d["_text"], d["_text"]
     assert d.get("Logical block size is") == "2048"
-    assert int(d["Volume size is"]) * 2048 == img.stat().st_size or \
-        int(d["Volume size is"]) * 2048 <= img.stat().st_size, d["_text"]
+    assert 0 < int(d["Volume size is"]) * 2048 <= img.stat().st_size, d["_text"]
 
 
 def test_reader_isoinfo_l_rock_ridge(dimg, memo, hard_tree, hard_tree_entries):
@@ -492,8 +492,10 @@ def test_plain_tree_depth_at_most_8(dimg, memo, hard_tree):
     img = default_image(dimg, memo, hard_tree)
     iso = tl.IsoImage.load(img)
     for comps, r in ch.raw_walk(iso):
-        depth = len(comps) + (1 if r.is_dir else 0)      # the root is level 1
-        assert depth <= 8 + (0 if r.is_dir else 1), f"{b'/'.join(comps)!r} is too deep"
+        # the root is level 1: a directory with k identifiers is at level k + 1, a file with k
+        # identifiers lies in a directory at level k
+        level = len(comps) + 1 if r.is_dir else len(comps)
+        assert level <= 8, f"{b'/'.join(comps)!r} is at directory level {level}"
         assert len(b"/".join(comps)) <= 255
 
 
@@ -582,7 +584,6 @@ def test_reproducible_flag(dimg, tmp_path, repro_tree):
 
 def test_reproducible_with_boot_and_gpt(dimg, tmp_path):
     """GUIDs and disk signatures must come from the epoch too, not from randomness."""
-    tl.require_tool("xorriso")
     src = tmp_path / "bootsrc"
     ch.write_file(src, "boot/boot.bin", ch.content(2048, "bb"))
     ch.write_file(src, "efi.img", ch.content(64 * 1024, "efi"))
@@ -806,16 +807,20 @@ def test_huge_extents_layout(huge):
     """The file is recorded as consecutive multi-extent records in the plain tree: flag 0x80 on
     all but the last, non-final extents a multiple of 2048 bytes, sizes summing to the file."""
     img = huge["get"]()
-    with open(img, "rb") as f:
-        iso = tl.IsoImage(bytearray(f.read(1 << 20)))   # descriptors and directories only
-    recs = [r for r in iso.children(iso.root_record())
-            if r.name.split(b";")[0].rstrip(b".") == b"HUGE.BIN"]
+    with open(img, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+        iso = tl.IsoImage(mm)
+        recs = _huge_records(iso)
     assert len(recs) >= 2, f"a {HUGE}-byte file needs at least 2 extents: {recs}"
     for r in recs[:-1]:
         assert r.flags & 0x80, "multi-extent flag missing on a non-final record"
         assert r.size % 2048 == 0 and r.size > 0
     assert not recs[-1].flags & 0x80
     assert sum(r.size for r in recs) == HUGE
+
+
+def _huge_records(iso):
+    return [r for r in iso.children(iso.root_record())
+            if r.name.split(b";")[0].rstrip(b".") == b"HUGE.BIN"]
 
 
 @pytest.mark.slow
@@ -994,7 +999,10 @@ def _run_and_interfere(dimg, tmp_path, interfere):
     out_dir = tmp_path / "out"
     out_dir.mkdir()
     cmd = ch.create_cmd(dimg, out_dir / "v.iso", [src], ["--sort", str(sortf)])
-    proc = subprocess.Popen([str(c) for c in cmd], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    # output to files, not pipes: a full pipe must not be what stops dimg
+    fout, ferr = open(tmp_path / "stdout", "w+b"), open(tmp_path / "stderr", "w+b")
+    proc = subprocess.Popen([str(c) for c in cmd], stdout=fout, stderr=ferr,
+                            stdin=subprocess.DEVNULL)
 
     def grown():
         for n in os.listdir(out_dir):
@@ -1008,11 +1016,17 @@ def _run_and_interfere(dimg, tmp_path, interfere):
         caught = ch.wait_stop_when(proc, grown)
         if caught:
             interfere(victim)
-            os.kill(proc.pid, ch.signal.SIGCONT)
-        out, err = proc.communicate(timeout=600)
+            os.kill(proc.pid, signal.SIGCONT)
+        proc.wait(timeout=600)
     finally:
         if proc.poll() is None:
             proc.kill()
+            proc.wait()
+        fout.seek(0)
+        ferr.seek(0)
+        out, err = fout.read(), ferr.read()
+        fout.close()
+        ferr.close()
     r = tl.Result(cmd, proc.returncode, out, err)
     assert caught, "could not stop dimg while it wrote file data (it finished too early?):\n" + \
         r.describe()

@@ -107,6 +107,16 @@ void dimg_builder_free(struct dimg_builder *b)
 		return;
 	if (b->tree.root)
 		free_bn(b->tree.root);
+	for (size_t i = 0; i < b->nextra; i++) {
+		struct tree_node *t = b->extra[i]->t;
+		t->priv = b->extra[i];
+		t->nkids = 0;
+		free_bn(t);
+		free(t->name);
+		free(t->kids);
+		free(t);
+	}
+	free(b->extra);
 	for (int k = 0; k < NTREES; k++)
 		free(b->dirs[k]);
 	free(b->files);
@@ -808,6 +818,19 @@ static int build_su(struct dimg_builder *b, struct bn *n, struct dimg_error *err
 	if (n != b->root) {
 		e.len = 0;
 		e.n = 0;
+		if (n->placeholder) {
+			/* CL first: its block is patched in when emitting */
+			ent_add(&e, "CL", 8);
+			memset(e.buf + 4, 0, 8);
+			add_px_tf(b, &e, n->moved);
+			add_nm(&e, t->name);
+			size_t cap = 254 - rec_base_len(n->name_len[T_PRI]);
+			if (su_pack(&n->su_rec, &e, cap & ~(size_t)1))
+				return dimg_err(err, DIMG_ENOMEM, DIMG_OFFSET_NONE, "out of memory");
+			return 0;
+		}
+		if (n->relocated)
+			ent_add(&e, "RE", 0);
 		add_px_tf(b, &e, n);
 		add_nm(&e, t->name);
 		if (t->type == DIMG_FT_SYMLINK)
@@ -842,7 +865,14 @@ static int build_su(struct dimg_builder *b, struct bn *n, struct dimg_error *err
 			return dimg_err(err, DIMG_ENOMEM, DIMG_OFFSET_NONE, "out of memory");
 		e.len = 0;
 		e.n = 0;
-		add_px_tf(b, &e, n->t->parent ? n->t->parent->priv : n);
+		if (n->relocated) {
+			/* PL first: the original parent's block is patched in */
+			ent_add(&e, "PL", 8);
+			memset(e.buf + 4, 0, 8);
+			add_px_tf(b, &e, n->reloc_parent);
+		} else {
+			add_px_tf(b, &e, n->t->parent ? n->t->parent->priv : n);
+		}
 		if (su_pack(&n->su_dotdot, &e, (254 - rec_base_len(1)) & ~(size_t)1))
 			return dimg_err(err, DIMG_ENOMEM, DIMG_OFFSET_NONE, "out of memory");
 	}
@@ -978,6 +1008,124 @@ static int add_catalog(struct dimg_builder *b, struct dimg_error *err)
 	dir->capkids = dir->nkids;
 	b->tree.nodes++;
 	b->catalog = (void *)t; /* fixed up after attach */
+	return 0;
+}
+
+/* ---- Rock Ridge deep-directory relocation -------------------------------- */
+
+static struct bn *extra_node(struct dimg_builder *b, const char *name, enum dimg_ftype type,
+			     const struct bn *like)
+{
+	struct tree_node *t = calloc(1, sizeof(*t));
+	struct bn *n = calloc(1, sizeof(*n));
+	struct bn **x = realloc(b->extra, (b->nextra + 1) * sizeof(*x));
+	if (x)
+		b->extra = x;
+	if (!t || !n || !x || !(t->name = strdup(name))) {
+		free(t);
+		free(n);
+		return NULL;
+	}
+	b->extra[b->nextra++] = n;
+	t->type = type;
+	t->mode = like->mode;
+	t->uid = like->uid;
+	t->gid = like->gid;
+	t->nlink = 2;
+	t->mtime = like->mtime;
+	t->parent = b->root->t;
+	t->serial = like->t->serial;
+	n->t = t;
+	n->boot_index = -1;
+	n->mode = like->mode;
+	n->uid = like->uid;
+	n->gid = like->gid;
+	n->mtime = like->mtime;
+	n->atime = like->atime;
+	n->ctime = like->ctime;
+	t->priv = n;
+	return n;
+}
+
+struct moved_list {
+	struct bn **v;
+	size_t n, cap;
+};
+
+/* ISO 9660 allows 8 directory levels (root = 1): deeper directories move
+ * to /rr_moved, leaving a CL placeholder; RE and PL let readers undo it. */
+static int relocate_walk(struct dimg_builder *b, struct bn *d, int level, struct moved_list *m,
+			 struct dimg_error *err)
+{
+	for (uint32_t i = 0; i < d->nkids[T_PRI]; i++) {
+		struct bn *c = d->kids[T_PRI][i];
+		if (c->t->type != DIMG_FT_DIR)
+			continue;
+		if (level + 1 > 8) {
+			struct bn *ph = extra_node(b, c->t->name, DIMG_FT_FILE, c);
+			if (!ph || !(ph->name[T_PRI] = malloc(c->name_len[T_PRI] ? c->name_len[T_PRI] : 1)))
+				return dimg_err(err, DIMG_ENOMEM, DIMG_OFFSET_NONE, "out of memory");
+			memcpy(ph->name[T_PRI], c->name[T_PRI], c->name_len[T_PRI]);
+			ph->name_len[T_PRI] = c->name_len[T_PRI];
+			ph->placeholder = true;
+			ph->moved = c;
+			d->kids[T_PRI][i] = ph;
+			c->relocated = true;
+			c->reloc_parent = d;
+			if (m->n == m->cap) {
+				size_t cap = m->cap ? m->cap * 2 : 16;
+				struct bn **v = realloc(m->v, cap * sizeof(*v));
+				if (!v)
+					return dimg_err(err, DIMG_ENOMEM, DIMG_OFFSET_NONE,
+							"out of memory");
+				m->v = v;
+				m->cap = cap;
+			}
+			m->v[m->n++] = c;
+		} else {
+			int rc = relocate_walk(b, c, level + 1, m, err);
+			if (rc)
+				return rc;
+		}
+	}
+	return 0;
+}
+
+static int relocate(struct dimg_builder *b, struct dimg_error *err)
+{
+	struct moved_list m = { 0 };
+	int rc = relocate_walk(b, b->root, 1, &m, err);
+	/* moved directories sit at level 3 (root, rr_moved, them): their own
+	 * deep descendants move too */
+	for (size_t i = 0; rc == 0 && i < m.n; i++)
+		rc = relocate_walk(b, m.v[i], 3, &m, err);
+	if (rc || m.n == 0) {
+		free(m.v);
+		return rc;
+	}
+	struct bn *mv = extra_node(b, "rr_moved", DIMG_FT_DIR, b->root);
+	struct bn **rk = realloc(b->root->kids[T_PRI], (b->root->nkids[T_PRI] + 1) * sizeof(*rk));
+	if (!mv || !rk || !(mv->name[T_PRI] = (uint8_t *)strdup("RR_MOVED"))) {
+		free(m.v);
+		if (rk)
+			b->root->kids[T_PRI] = rk;
+		return dimg_err(err, DIMG_ENOMEM, DIMG_OFFSET_NONE, "out of memory");
+	}
+	mv->name_len[T_PRI] = 8;
+	b->root->kids[T_PRI] = rk;
+	mv->kids[T_PRI] = m.v;
+	mv->nkids[T_PRI] = (uint32_t)m.n;
+	mv->t->nlink = 2;
+	b->rr_moved = mv;
+	if (name_collisions(mv->kids[T_PRI], mv->nkids[T_PRI], T_PRI) != 0)
+		return dimg_err(err, DIMG_ENOMEM, DIMG_OFFSET_NONE, "out of memory");
+	cur_tree = T_PRI;
+	qsort(mv->kids[T_PRI], mv->nkids[T_PRI], sizeof(struct bn *), kid_cmp);
+	/* rr_moved itself must not clash with a user entry */
+	rk[b->root->nkids[T_PRI]++] = mv;
+	if (name_collisions(rk, b->root->nkids[T_PRI], T_PRI) != 0)
+		return dimg_err(err, DIMG_ENOMEM, DIMG_OFFSET_NONE, "out of memory");
+	qsort(rk, b->root->nkids[T_PRI], sizeof(struct bn *), kid_cmp);
 	return 0;
 }
 
@@ -1185,6 +1333,8 @@ int iso_build_plan(struct dimg_builder *b, struct dimg_error *err)
 		return rc;
 	rc = make_names(b, b->root, err);
 	if (rc)
+		return rc;
+	if (b->o.rock_ridge && !b->o.no_relocation && (rc = relocate(b, err)) != 0)
 		return rc;
 	for (int k = 0; k < NTREES; k++)
 		if (b->trees[k] && (rc = list_dirs(b, k, err)) != 0)

@@ -89,6 +89,8 @@ struct dimg_builder {
 	int nparts;
 	struct bn *catalog;
 	struct bn *rr_moved;
+	struct bn **extra;       /* builder-made nodes (rr_moved, placeholders) */
+	size_t nextra;
 	uint64_t ce_total;
 	uint8_t mbr_template[512];
 	bool have_mbr;

@@ -573,7 +573,7 @@ static uint64_t entry_extent(const struct dimg_builder *b, const struct bn *c, i
 		*size = c->dir_size[tree];
 		return c->dir_lba[tree];
 	}
-	if (t->type == DIMG_FT_FILE) {
+	if (t->type == DIMG_FT_FILE && !c->placeholder) {
 		const struct bn *data = t->hardlink ? t->hardlink->priv : c;
 		*size = t->size;
 		return data->lba;
@@ -587,6 +587,8 @@ static int emit_dir(struct sink *s, const struct dimg_builder *b, const struct b
 {
 	size_t pos = 0;
 	const struct bn *parent = d->t->parent ? d->t->parent->priv : d;
+	if (tree == T_PRI && d->relocated)
+		parent = b->rr_moved;
 	memset(buf, 0, d->dir_size[tree]);
 #define PUT(...)                                                                                   \
 	do {                                                                                       \
@@ -779,9 +781,17 @@ int iso_build_emit(struct dimg_builder *b, int fd, const char *out_name, dimg_pr
 		rc = dimg_err(err, DIMG_ENOMEM, DIMG_OFFSET_NONE, "out of memory");
 		goto out;
 	}
-	/* continuation areas get their addresses now that blocks are known */
+	/* continuation areas get their addresses now that blocks are known,
+	 * and so do the CL/PL links of relocated directories */
 	for (uint32_t i = 0; i < b->ndirs[T_PRI]; i++) {
 		struct bn *d = b->dirs[T_PRI][i];
+		if (d->relocated && b->o.rock_ridge)
+			both32(d->su_dotdot.in + 4, d->reloc_parent->dir_lba[T_PRI]);
+		for (uint32_t k = 0; k < d->nkids[T_PRI]; k++) {
+			struct bn *c = d->kids[T_PRI][k];
+			if (c->placeholder)
+				both32(c->su_rec.in + 4, c->moved->dir_lba[T_PRI]);
+		}
 		patch_ce(b, &d->su_dot);
 		patch_ce(b, &d->su_dotdot);
 		for (uint32_t k = 0; k < d->nkids[T_PRI]; k++)
