@@ -83,7 +83,7 @@ def create(dimg, out, sources, *opts, env=None, cwd=None, timeout=300, unset=(),
     cmd = create_cmd(dimg, out, list(sources), list(opts))
     if STANDIN and "--force" not in opts and "--dry-run" not in opts and Path(out).exists():
         return tl.Result(cmd, 1, b"", b"standin: output exists\n")
-    if STANDIN and "--force" in opts and Path(out).exists():
+    if STANDIN and "--force" in opts and "--dry-run" not in opts and Path(out).exists():
         Path(out).unlink()
     r = run_cmd(list(prefix) + cmd, env=env, cwd=cwd, timeout=timeout, unset=unset)
     if STANDIN and "--dry-run" in opts and r.returncode == 0:
