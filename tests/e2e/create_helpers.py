@@ -486,10 +486,15 @@ def level_violation(ident: bytes, is_dir: bool, level: int) -> str | None:
     except UnicodeDecodeError:
         return "not ASCII"
     if is_dir:
-        if not s or any(c not in DCHARS for c in s):
+        # ECMA-119 7.6.1 allows d-characters only, but genisoimage and xorriso both keep one
+        # '.' in directory names (DIR_WITH.DOT); tolerated here in the same shape as files
+        if s.count(".") > 1 or not s.strip(".") or any(c not in DCHARS for c in s.replace(".", "")):
             return "directory identifier with non-d-characters"
-        if len(s) > (8 if level == 1 else 31):
-            return f"directory identifier longer than {8 if level == 1 else 31}"
+        name, _, ext = s.partition(".")
+        if level == 1 and (len(name) > 8 or len(ext) > 3):
+            return "directory identifier not 8.3"
+        if len(s) > 31:
+            return "directory identifier longer than 31"
         return None
     if ";" not in s:
         return "no ';' version separator"
@@ -582,7 +587,8 @@ def isoinfo_d(image) -> dict:
 
 # isoinfo prints "[ extent flags]  name"; for a multi-extent record its flags field overflows
 # ("[     33 FFFF NAME;1")
-ISOINFO_LINE = re.compile(r"^([-dlcbps][-rwxsStT]{9})\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s+"
+# owners are printed in octal and may run together ("17777177776" for 65534 65534)
+ISOINFO_LINE = re.compile(r"^([-dlcbps][-rwxsStT]{9})\s+(\d+)\s+(\d+\s+\d+|\d+)()\s+(\d+)\s+"
                           r"(\w{3} +\d+ +\d{4}) \[\s*(\d+) +(?:([0-9A-Fa-f]+)\]\s\s|"
                           r"([0-9A-Fa-f]+) )(.*)$")
 
@@ -610,7 +616,7 @@ def isoinfo_listing(image, *opts) -> list[dict]:
         if name in (".", ".."):
             continue
         out.append({"path": (cur + name).lstrip("/"), "modestr": m.group(1),
-                    "nlink": int(m.group(2)), "uid": int(m.group(3)), "gid": int(m.group(4)),
+                    "nlink": int(m.group(2)), "owners_octal": m.group(3),
                     "size": int(m.group(5)), "extent": int(m.group(7)), "name": name,
                     "flags": m.group(8) or m.group(9),
                     "target": target})

@@ -829,7 +829,9 @@ static int build_su(struct dimg_builder *b, struct bn *n, struct dimg_error *err
 				return dimg_err(err, DIMG_ENOMEM, DIMG_OFFSET_NONE, "out of memory");
 			return 0;
 		}
-		if (n->relocated)
+		/* RE on rr_moved itself too (as mkisofs does): readers that
+		 * undo relocation then hide the directory as well */
+		if (n->relocated || n == b->rr_moved)
 			ent_add(&e, "RE", 0);
 		add_px_tf(b, &e, n);
 		add_nm(&e, t->name);
@@ -1034,7 +1036,8 @@ static struct bn *extra_node(struct dimg_builder *b, const char *name, enum dimg
 	t->nlink = 2;
 	t->mtime = like->mtime;
 	t->parent = b->root->t;
-	t->serial = like->t->serial;
+	/* placeholders stand for their directory; rr_moved is new */
+	t->serial = type == DIMG_FT_DIR ? b->tree.next_serial++ : like->t->serial;
 	n->t = t;
 	n->boot_index = -1;
 	n->mode = like->mode;
