@@ -73,7 +73,20 @@ int cli_build_run(struct dimg_builder *b, const char *out, int force, int dry_ru
 			json_node(&j, NULL, plan);
 			json_finish(&j);
 		} else {
-			text_node(stdout, plan, 0);
+			/* "key: value" lines, the layout as "area: start +blocks" */
+			for (const struct dimg_node *c = dimg_node_first(plan); c;
+			     c = dimg_node_next(c)) {
+				if (dimg_node_type(c) == DIMG_NODE_INT)
+					printf("%s: %lld\n", dimg_node_key(c),
+					       (long long)dimg_node_int(c));
+				else if (dimg_node_type(c) == DIMG_NODE_ARRAY)
+					for (const struct dimg_node *a = dimg_node_first(c); a;
+					     a = dimg_node_next(a))
+						printf("  %-28s block %10lld, %lld blocks\n",
+						       dimg_node_str(dimg_node_get(a, "area")),
+						       (long long)dimg_node_int(dimg_node_get(a, "start")),
+						       (long long)dimg_node_int(dimg_node_get(a, "blocks")));
+			}
 		}
 		dimg_node_free(plan);
 		return EXIT_OK;

@@ -809,3 +809,25 @@ def mode_str(mode: int) -> str:
 
 def tool_path(name: str) -> str | None:
     return shutil.which(name)
+
+
+def unrelocator(src_entries: dict):
+    """For readers that do not follow Rock Ridge relocation (CL/PL/RE: isoinfo, iso-info,
+    pycdlib 1.x): a function mapping 'rr_moved/NAME/rest' to the source path of directory NAME
+    (matched case-insensitively; the names of relocated directories must be unique in the
+    source), and 'rr_moved' itself to None."""
+    by_name = {}
+    for p, v in src_entries.items():
+        if v[0] == "dir":
+            by_name.setdefault(p.rsplit("/", 1)[-1].lower(), []).append(p)
+
+    def fix(path: str):
+        comps = path.split("/")
+        if comps[0].lower() not in ("rr_moved", ".rr_moved"):
+            return path
+        if len(comps) == 1:
+            return None
+        cands = by_name.get(comps[1].lower(), [])
+        assert len(cands) == 1, f"cannot place relocated {path!r}: candidates {cands}"
+        return "/".join([cands[0]] + comps[2:])
+    return fix

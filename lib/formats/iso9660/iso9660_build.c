@@ -359,12 +359,9 @@ static size_t joliet_name(const struct dimg_builder *b, const char *src, bool di
 			units++;
 		}
 	}
-	if (!dir) {
-		out[o++] = 0;
-		out[o++] = ';';
-		out[o++] = 0;
-		out[o++] = '1';
-	}
+	/* no ";1": Joliet readers (Windows, 7-Zip) expect none, and neither
+	 * xorriso nor genisoimage write one */
+	(void)dir;
 	return o;
 }
 
@@ -413,7 +410,7 @@ static int kid_cmp(const void *x, const void *y)
 		       b->name_len[cur_tree], cur_tree == T_PRI ? 1 : 2);
 }
 
-static int name_collisions(struct bn **kids, uint32_t n, int tree);
+static int name_collisions(struct bn **kids, uint32_t n, int tree, char mark);
 
 static int make_names(struct dimg_builder *b, struct bn *dir, struct dimg_error *err)
 {
@@ -452,7 +449,9 @@ static int make_names(struct dimg_builder *b, struct bn *dir, struct dimg_error 
 			c->name_len[k] = (uint8_t)len;
 			dir->kids[k][dir->nkids[k]++] = c;
 		}
-		if (name_collisions(dir->kids[k], dir->nkids[k], k) != 0) {
+		/* '~' is no d-character: strict ISO names number with '_' */
+		char mark = (k == T_PRI && !b->o.relaxed_names) ? '_' : '~';
+		if (name_collisions(dir->kids[k], dir->nkids[k], k, mark) != 0) {
 			char path[4096];
 			tree_path(t, path, sizeof(path));
 			return dimg_err(err, DIMG_EINVAL, DIMG_OFFSET_NONE,
@@ -473,7 +472,7 @@ static int make_names(struct dimg_builder *b, struct bn *dir, struct dimg_error 
 /* Names that translate to the same identifier get "~N" before their
  * extension (or at the end), in the order of the source names, so the
  * result is the same on every run. */
-static int name_collisions(struct bn **kids, uint32_t n, int tree)
+static int name_collisions(struct bn **kids, uint32_t n, int tree, char mark)
 {
 	int unit = tree == T_JOL ? 2 : 1;
 	for (uint32_t i = 0; i < n; i++) {
@@ -486,7 +485,7 @@ static int name_collisions(struct bn **kids, uint32_t n, int tree)
 				uint8_t *nm = kids[i]->name[tree];
 				size_t len = kids[i]->name_len[tree], cut = len;
 				char suf[16];
-				int sl = snprintf(suf, sizeof(suf), "~%d", attempt);
+				int sl = snprintf(suf, sizeof(suf), "%c%d", mark, attempt);
 				/* the tail that stays: extension and version */
 				for (size_t p = 0; p + unit <= len; p += (size_t)unit) {
 					uint8_t c = nm[p + unit - 1];
@@ -861,6 +860,10 @@ static int build_su(struct dimg_builder *b, struct bn *n, struct dimg_error *err
 			}
 		}
 		add_px_tf(b, &e, n);
+		/* NM with the CURRENT flag: libcdio names "." from it */
+		uint8_t *nm = ent_add(&e, "NM", 1);
+		if (nm)
+			nm[0] = 0x02;
 		if (n == b->root)
 			add_er(b, &e);
 		if (su_pack(&n->su_dot, &e, (254 - rec_base_len(1)) & ~(size_t)1))
@@ -875,6 +878,9 @@ static int build_su(struct dimg_builder *b, struct bn *n, struct dimg_error *err
 		} else {
 			add_px_tf(b, &e, n->t->parent ? n->t->parent->priv : n);
 		}
+		nm = ent_add(&e, "NM", 1);
+		if (nm)
+			nm[0] = 0x04; /* PARENT */
 		if (su_pack(&n->su_dotdot, &e, (254 - rec_base_len(1)) & ~(size_t)1))
 			return dimg_err(err, DIMG_ENOMEM, DIMG_OFFSET_NONE, "out of memory");
 	}
@@ -1120,13 +1126,14 @@ static int relocate(struct dimg_builder *b, struct dimg_error *err)
 	mv->nkids[T_PRI] = (uint32_t)m.n;
 	mv->t->nlink = 2;
 	b->rr_moved = mv;
-	if (name_collisions(mv->kids[T_PRI], mv->nkids[T_PRI], T_PRI) != 0)
+	char mark = b->o.relaxed_names ? '~' : '_';
+	if (name_collisions(mv->kids[T_PRI], mv->nkids[T_PRI], T_PRI, mark) != 0)
 		return dimg_err(err, DIMG_ENOMEM, DIMG_OFFSET_NONE, "out of memory");
 	cur_tree = T_PRI;
 	qsort(mv->kids[T_PRI], mv->nkids[T_PRI], sizeof(struct bn *), kid_cmp);
 	/* rr_moved itself must not clash with a user entry */
 	rk[b->root->nkids[T_PRI]++] = mv;
-	if (name_collisions(rk, b->root->nkids[T_PRI], T_PRI) != 0)
+	if (name_collisions(rk, b->root->nkids[T_PRI], T_PRI, mark) != 0)
 		return dimg_err(err, DIMG_ENOMEM, DIMG_OFFSET_NONE, "out of memory");
 	qsort(rk, b->root->nkids[T_PRI], sizeof(struct bn *), kid_cmp);
 	return 0;
