@@ -35,6 +35,7 @@ static const struct cli_opt create_opts[] = {
 	{ "file-mode", 0, OPT_STRING, "OCTAL", "permissions of every file" },
 	{ "dir-mode", 0, OPT_STRING, "OCTAL", "permissions of every directory" },
 	{ "pad", 0, OPT_FLAG, NULL, "append 150 blocks of zeros" },
+	{ "no-pad", 0, OPT_FLAG, NULL, "no padding (the default)" },
 	{ "reproducible", 0, OPT_FLAG, NULL,
 	  "byte-identical output (SOURCE_DATE_EPOCH, else newest mtime)" },
 	{ "boot-bios", 0, OPT_STRING, "PATH",
@@ -201,7 +202,7 @@ static int run_create(const struct cli_cmd *cmd, int argc, char **argv)
 	o.rock_ridge = !cli_flag(cmd, &a, "no-rock-ridge");
 	o.rr_110 = cli_flag(cmd, &a, "rr-1.10");
 	o.rationalize = cli_flag(cmd, &a, "rationalize");
-	o.pad = cli_flag(cmd, &a, "pad");
+	o.pad = cli_flag(cmd, &a, "pad") && !cli_flag(cmd, &a, "no-pad");
 	o.follow_links = cli_flag(cmd, &a, "follow-links");
 	o.gpt = cli_flag(cmd, &a, "gpt");
 	o.mbr_template = cli_str(cmd, &a, "hybrid-mbr");

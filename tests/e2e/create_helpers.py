@@ -527,7 +527,7 @@ def mbr_partitions(data: bytes) -> list[tuple[int, int, int, int]]:
     for i in range(4):
         e = data[446 + 16 * i: 446 + 16 * (i + 1)]
         start, count = struct.unpack_from("<II", e, 8)
-        if e[4] and count:
+        if count:            # (isohybrid's whole-image partition 1 may have type 0x00)
             out.append((e[0], e[4], start * 512, count * 512))
     return out
 
