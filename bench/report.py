@@ -50,19 +50,20 @@ def load_time(results, name):
     label = read_text(os.path.join(results, name + ".label")) or name
     skip = read_text(os.path.join(results, name + ".skip"))
     if skip is not None:
-        return label, None, None, 0, "skipped: " + skip, None
+        return label, None, None, 0, "skipped: " + skip, None, None
     err = read_text(os.path.join(results, name + ".err"))
     if err is not None:
-        return label, None, None, 0, "FAILED", None
+        return label, None, None, 0, "FAILED", None, None
     try:
         with open(os.path.join(results, name + ".json")) as f:
             r = json.load(f)["results"][0]
     except (OSError, ValueError, KeyError, IndexError):
-        return label, None, None, 0, "no result", None
+        return label, None, None, 0, "no result", None, None
     bad = read_text(os.path.join(results, name + ".bad"))
     status = "ok" if bad is None else "WRONG OUTPUT"
+    cpu = (r.get("user") or 0.0) + (r.get("system") or 0.0)
     return (label, r["median"], r.get("stddev") or 0.0, len(r.get("times", [])), status,
-            r.get("min"))
+            r.get("min"), cpu)
 
 
 def append_summary(path, rows):
@@ -83,28 +84,29 @@ def append_summary(path, rows):
 
 def cmd_time(a):
     base = load_time(a.results, a.base)
-    header = ["command", "median s", "stddev s", "min s", "runs", "ratio vs dimg",
+    header = ["command", "median s", "stddev s", "min s", "cpu s", "runs", "ratio vs dimg",
               "target", "result", "ratio of mins"]
     rows, summ = [], []
 
-    def add(label, med, sd, n, status, ratio, target, result, mn=None, rmin="-"):
+    def add(label, med, sd, n, status, ratio, target, result, mn=None, rmin="-", cpu=None):
         rows.append([label,
                      "%.4f" % med if med is not None else "-",
                      "%.4f" % sd if sd is not None else "-",
                      "%.4f" % mn if mn is not None else "-",
+                     "%.4f" % cpu if med is not None and cpu is not None else "-",
                      n or "-", ratio, target, result, rmin])
         summ.append([a.title, label, "%.4f s" % med if med is not None else "-",
                      ratio, target, result])
 
-    bl, bmed, bsd, bn, bstatus, bmin = base
+    bl, bmed, bsd, bn, bstatus, bmin, bcpu = base
     if bstatus not in ("ok", "WRONG OUTPUT"):
         bmed = bmin = None
     add(bl, bmed, bsd, bn, bstatus, "1.00x" if bmed else "-", "-",
-        "" if bstatus == "ok" else bstatus, bmin, "1.00x" if bmin else "-")
+        "" if bstatus == "ok" else bstatus, bmin, "1.00x" if bmin else "-", bcpu)
     for spec in a.row:
         name, _, tgt = spec.partition(":")
         tgt = float(tgt) if tgt else None
-        label, med, sd, n, status, mn = load_time(a.results, name)
+        label, med, sd, n, status, mn, cpu = load_time(a.results, name)
         target = ">= %.2fx" % tgt if tgt is not None else "-"
         if status not in ("ok", "WRONG OUTPUT"):
             add(label, None, None, 0, status, "-", target, status)
@@ -115,14 +117,15 @@ def cmd_time(a):
             if status != "ok" or bstatus != "ok":
                 res = "WRONG OUTPUT"
             rmin = "%.2fx" % (mn / bmin) if mn and bmin else "-"
-            add(label, med, sd, n, status, "%.2fx" % ratio, target, res, mn, rmin)
+            add(label, med, sd, n, status, "%.2fx" % ratio, target, res, mn, rmin, cpu)
         else:
             add(label, med, sd, n, status, "n/a", target,
-                "n/a (dimg %s)" % ("not built" if "skipped" in bstatus else bstatus))
+                "n/a (dimg %s)" % ("not built" if "skipped" in bstatus else bstatus),
+                mn, "-", cpu)
     print("\n== %s ==" % a.title)
     print("ratio = median(other) / median(dimg): >1 means dimg is faster; PASS/MISS on it."
           "\nratio of mins = min(other) / min(dimg), for information (less sensitive to"
-          " other load)")
+          " other load);\ncpu s = mean user + system time of a run")
     print(fmt_table(header, rows))
     append_summary(a.summary, summ)
 

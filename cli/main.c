@@ -7,10 +7,11 @@
 #include <string.h>
 
 extern const struct cli_cmd cmd_info, cmd_ls, cmd_cat, cmd_extract, cmd_formats, cmd_create,
-	cmd_mkisofs;
+	cmd_mkisofs, cmd_mount, cmd_umount;
 
 const struct cli_cmd *const cli_commands[] = {
-	&cmd_info, &cmd_ls, &cmd_cat, &cmd_extract, &cmd_create, &cmd_mkisofs, &cmd_formats, NULL,
+	&cmd_info, &cmd_ls, &cmd_cat, &cmd_extract, &cmd_create, &cmd_mkisofs, &cmd_mount, &cmd_umount,
+	&cmd_formats, NULL,
 };
 
 static void usage(FILE *f)

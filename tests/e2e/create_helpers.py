@@ -831,3 +831,9 @@ def unrelocator(src_entries: dict):
         assert len(cands) == 1, f"cannot place relocated {path!r}: candidates {cands}"
         return "/".join([cands[0]] + comps[2:])
     return fix
+
+
+def is_cl_placeholder(iso: tl.IsoImage, rec: tl.DirRecord) -> bool:
+    """A Rock Ridge CL record: the file-typed stand-in for a relocated directory (named like
+    the directory, without a version, by genisoimage as well)."""
+    return not rec.is_dir and any(sig == b"CL" for sig, e in susp_entries(iso, rec))

@@ -57,9 +57,11 @@ def test_create_help(dimg):
     assert r.returncode == 0, r.describe()
     assert r.out.startswith("Usage: dimg create "), r.describe()
     for opt in ("--force", "--dry-run", "--level", "--iso1999", "--no-joliet", "--joliet-long",
-                "--no-rock-ridge", "--rr-1.10", "--rationalize", "--volume-id", "--exclude",
-                "--map", "--sort", "--reproducible", "--boot-bios", "--boot-efi",
-                "--boot-catalog", "--hybrid-mbr", "--gpt"):
+                "--no-rock-ridge", "--rr-1.10", "--rationalize", "--volume-id", "--system-id",
+                "--publisher", "--preparer", "--application", "--volume-set", "--exclude",
+                "--map", "--sort", "--uid", "--gid", "--file-mode", "--dir-mode", "--pad",
+                "--no-pad", "--reproducible", "--boot-bios", "--boot-efi", "--boot-catalog",
+                "--hybrid-mbr", "--gpt"):
         assert opt in r.out, f"{opt} missing from `dimg create --help`:\n{r.out}"
 
 
