@@ -38,7 +38,7 @@ fi
 # size of each large file in GiB: 1.5, or 1.25 when the output is on the disk
 # of BENCH_DIR (3 copies of the set must then fit in BENCH_MAX_DISK_GIB)
 : "${BENCH_LARGE_GIB:=}"
-: "${BENCH_LARGE_RUNS:=11}"
+: "${BENCH_LARGE_RUNS:=15}"
 : "${BENCH_LARGE_WARMUP:=2}"        # the first runs after the inputs are read vary most
 : "${BENCH_MAX_DISK_GIB:=12}"       # refuse to run if the large set would need more
 : "${BENCH_CLEAN_LARGE:=0}"         # 1: delete the large inputs afterwards

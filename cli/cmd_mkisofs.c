@@ -15,7 +15,7 @@ int cli_load_sort(struct dimg_builder *b, const char *file, const char *image);
 struct mk_state {
 	struct dimg_create_options o;
 	const char *out;
-	bool graft, quiet;
+	bool graft, quiet, verbose;
 	const char *sort;
 	const char **sources;
 	int nsources;
@@ -245,7 +245,9 @@ static int run_mkisofs(const struct cli_cmd *cmd, int argc, char **argv)
 			   !strcmp(o, "boot-load-seg") || !strcmp(o, "efi-boot-part")) {
 			struct dimg_boot_spec *bs = cur_boot(&m);
 			if (!strcmp(o, "efi-boot-part")) {
+				/* the EFI image becomes the EFI System Partition */
 				m.o.gpt = 1;
+				m.o.gpt_esp = 1;
 				continue;
 			}
 			if (!bs) {
@@ -296,7 +298,10 @@ static int run_mkisofs(const struct cli_cmd *cmd, int argc, char **argv)
 		} else if (!strcmp(o, "sort")) {
 			m.sort = v;
 		} else if (!strcmp(o, "U") || !strcmp(o, "relaxed-filenames")) {
+			/* -U implies -d -l -N and untranslated names */
 			m.o.relaxed_names = 1;
+			if (!strcmp(o, "U"))
+				m.o.omit_version = 1;
 		} else if (!strcmp(o, "D") || !strcmp(o, "disable-deep-relocation")) {
 			m.o.no_relocation = 1;
 		} else if (!strcmp(o, "N") || !strcmp(o, "omit-version-number")) {
@@ -305,11 +310,14 @@ static int run_mkisofs(const struct cli_cmd *cmd, int argc, char **argv)
 			m.quiet = true;
 		} else if (!strcmp(o, "v") || !strcmp(o, "verbose")) {
 			m.quiet = false;
+			m.verbose = true;
 		} else if (!strcmp(o, "input-charset") || !strcmp(o, "output-charset")) {
-			if (strcasecmp(v, "utf-8") && strcasecmp(v, "utf8") &&
-			    strcasecmp(v, "default") && strcasecmp(v, "iso8859-1") &&
-			    strcasecmp(v, "ascii"))
-				return mk_usage("only UTF-8 file names are supported, not '%s'", v);
+			if (!strcasecmp(v, "iso8859-1") || !strcasecmp(v, "iso-8859-1") ||
+			    !strcasecmp(v, "latin1") || !strcasecmp(v, "iso8859_1"))
+				m.o.input_latin1 = !strcmp(o, "input-charset");
+			else if (strcasecmp(v, "utf-8") && strcasecmp(v, "utf8") &&
+				 strcasecmp(v, "default") && strcasecmp(v, "ascii"))
+				return mk_usage("supported charsets: utf-8, iso8859-1; not '%s'", v);
 		} else if (!strcmp(o, "f") || !strcmp(o, "follow-links")) {
 			m.o.follow_links = 1;
 		} else if (!strcmp(o, "pad")) {
@@ -379,6 +387,12 @@ static int run_mkisofs(const struct cli_cmd *cmd, int argc, char **argv)
 			goto done;
 		}
 	rc = cli_build_run(b, m.out, 1, 0, 0, m.quiet ? -1 : 0);
+	if (rc == EXIT_OK && m.verbose) {
+		uint64_t size = 0;
+		dimg_builder_plan(b, &size, NULL, &err);
+		fprintf(stderr, "dimg mkisofs: %llu extents written (%llu MB) to %s\n",
+			(unsigned long long)(size / 2048), (unsigned long long)(size >> 20), m.out);
+	}
 done:
 	dimg_builder_free(b);
 	free(m.sources);

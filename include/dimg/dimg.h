@@ -284,6 +284,8 @@ struct dimg_create_options {
 			      * more characters, deep trees, no version */
 	int omit_version;    /* -N */
 	int no_relocation;   /* -D: keep directories deeper than 8 levels in place */
+	int input_latin1;    /* source names are ISO 8859-1, not UTF-8 */
+	int gpt_esp;         /* the EFI image's GPT entry is typed EFI System */
 	int64_t source_date_epoch; /* -1: none */
 	const char *volume_id, *system_id, *publisher, *preparer, *application,
 		*volume_set;

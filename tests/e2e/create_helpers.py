@@ -613,7 +613,7 @@ def isoinfo_listing(image, *opts) -> list[dict]:
             name, target = name.split(" -> ", 1)
         elif name.endswith(" "):
             name = name[:-1]
-        if name in (".", ".."):
+        if name in (".", "..", ""):     # (with an NM CURRENT/PARENT entry '.' prints empty)
             continue
         out.append({"path": (cur + name).lstrip("/"), "modestr": m.group(1),
                     "nlink": int(m.group(2)), "owners_octal": m.group(3),

@@ -274,19 +274,20 @@ static size_t iso_name(const struct dimg_builder *b, const char *src, bool dir, 
 			else
 				ext[el++] = dchar(toupper(c)) ? (char)toupper(c) : '_';
 		}
-	if (b->o.iso_level == 1) {
+	if (b->o.relaxed_names) {
+		/* -U (with -l): up to 31 characters at any level */
+		maxb = 31;
+		maxe = dir ? 0 : 30;
+	} else if (b->o.iso_level == 1) {
 		maxb = 8;
 		maxe = dir ? 0 : 3;
-	} else if (b->o.relaxed_names) {
-		maxb = dir ? 37 : 37; /* -l: 31 characters; relaxed allows 37 (xorriso) */
-		maxe = dir ? 0 : 36;
 	} else {
 		maxb = dir ? 31 : 30;
 		maxe = dir ? 0 : 30;
 	}
 	if (!dir) {
 		/* levels 2 and 3: name + '.' + extension <= 30 */
-		size_t total = b->o.iso_level == 1 ? 12 : (b->o.relaxed_names ? 37 : 30);
+		size_t total = b->o.relaxed_names ? 31 : b->o.iso_level == 1 ? 12 : 30;
 		if (el > maxe)
 			el = maxe;
 		if (bl + 1 + el > total) {
@@ -322,7 +323,9 @@ static size_t joliet_name(const struct dimg_builder *b, const char *src, bool di
 	while (*p) {
 		uint32_t cp;
 		int n = 1;
-		if (*p < 0x80)
+		if (b->o.input_latin1)
+			cp = *p; /* ISO 8859-1 maps 1:1 onto U+0000..U+00FF */
+		else if (*p < 0x80)
 			cp = *p;
 		else if ((*p & 0xE0) == 0xC0 && (p[1] & 0xC0) == 0x80)
 			cp = ((uint32_t)(*p & 0x1F) << 6) | (p[1] & 0x3F), n = 2;

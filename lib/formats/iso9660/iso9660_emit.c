@@ -460,8 +460,8 @@ static void gpt_table(const struct dimg_builder *b, const uint8_t *pvd, uint8_t 
 		make_guid(pvd, 2, g);
 		uint64_t first = efi->file->lba * 4;
 		uint64_t cnt = (efi->file->t->size + 511) / 512;
-		gpt_entry(ents + 128 * n++, GPT_BASIC, g, first, first + (cnt ? cnt : 1) - 1,
-			  0x1000000000000001ull, "ISOHybrid1");
+		gpt_entry(ents + 128 * n++, b->o.gpt_esp ? GPT_ESP : GPT_BASIC, g, first,
+			  first + (cnt ? cnt : 1) - 1, 0x1000000000000001ull, "ISOHybrid1");
 	}
 	for (int i = 0; i < b->nparts && n < GPT_ENTRIES; i++) {
 		make_guid(pvd, 10 + i, g);
@@ -692,12 +692,13 @@ struct srcdir {
 	char path[4096];
 };
 
-static int open_src(struct srcdir *sd, const char *src)
+static int open_src(struct srcdir *sd, const char *src, bool follow)
 {
+	int nofollow = follow ? 0 : O_NOFOLLOW;
 	const char *slash = strrchr(src, '/');
 	size_t dl = slash ? (size_t)(slash - src) : 0;
 	if (!slash || dl >= sizeof(sd->path))
-		return open(src, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+		return open(src, O_RDONLY | O_CLOEXEC | nofollow);
 	if (sd->fd < 0 || strncmp(sd->path, src, dl) || sd->path[dl]) {
 		if (sd->fd >= 0)
 			close(sd->fd);
@@ -707,7 +708,7 @@ static int open_src(struct srcdir *sd, const char *src)
 		if (sd->fd < 0)
 			return -1;
 	}
-	return openat(sd->fd, slash + 1, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	return openat(sd->fd, slash + 1, O_RDONLY | O_CLOEXEC | nofollow);
 }
 
 static int emit_file(struct sink *s, const struct dimg_builder *b, const struct bn *f,
@@ -716,7 +717,7 @@ static int emit_file(struct sink *s, const struct dimg_builder *b, const struct 
 	struct stat st;
 	int fd, rc;
 	bool info = f->boot_index >= 0 && b->boot[f->boot_index].spec.info_table;
-	fd = open_src(sd, f->t->src);
+	fd = open_src(sd, f->t->src, b->o.follow_links);
 	if (fd < 0)
 		return dimg_err_sys(s->err, errno, DIMG_OFFSET_NONE,
 				    errno == ENOENT ? "%s: vanished before it was written"
