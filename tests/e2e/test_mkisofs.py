@@ -319,7 +319,8 @@ def test_follow_links(dimg, tmp_path, msrc, opt):
     assert "dirlink/deeper/c.log" in ls
     cp = tl.run(["bsdtar", "-x", "-O", "-f", img, "link"])
     assert cp.stdout == b"a\n"
-    assert rr_paths(img) == rr_paths(genisoimage(tmp_path / "ref.iso", "-R", "-f", msrc))
+    # (genisoimage -f shares the directory's extent, which bsdtar refuses; xorriso copies it)
+    assert rr_paths(img) == rr_paths(xorrisofs(tmp_path / "ref.iso", "-R", "-f", msrc))
     plain = tl.ls_entries_by_path(dimg.ls(dimg_iso(dimg, tmp_path / "n.iso", "-R", msrc)))
     assert plain["link"]["type"] == "symlink" and plain["link"]["target"] == "a.txt"
 

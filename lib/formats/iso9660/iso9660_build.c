@@ -304,7 +304,9 @@ static size_t iso_name(const struct dimg_builder *b, const char *src, bool dir, 
 	memcpy(out, base, bl);
 	o = bl;
 	if (!dir) {
-		out[o++] = '.';
+		/* -d (implied by -U): no period for names without extension */
+		if (el || !b->o.relaxed_names)
+			out[o++] = '.';
 		memcpy(out + o, ext, el);
 		o += el;
 		if (!b->o.omit_version) {
