@@ -16,6 +16,7 @@ import hashlib
 import os
 import re
 import mmap
+import shutil
 import signal
 import stat
 import subprocess
@@ -459,13 +460,14 @@ def test_descriptor_strings(dimg, tmp_path, opt, field, isoinfo_key, value):
 # 4. interchange levels and ISO 9660:1999
 
 
-def level_image(dimg, memo, level: int | None, reverse=False, run=0) -> Path:
+def level_image(dimg, memo, level: int | None, reverse=False, run=0, base=None) -> Path:
     def build():
-        src = ch.make_level_tree(memo.path(f"level-src-{reverse}-{level}-{run}") / "leveltree",
-                                 reverse=reverse)
+        src = ch.make_level_tree(Path(base or memo.tmp) / f"level-src-{reverse}-{level}-{run}" /
+                                 "leveltree", reverse=reverse)
         opts = [] if level is None else ["--level", str(level)]
-        return ch.create_ok(dimg, memo.path(f"level-{level}-{reverse}-{run}.iso"), [src], *opts)
-    return memo.get(("level", level, reverse, run), build)
+        out = memo.path(f"level-{level}-{reverse}-{run}-{'o' if base else 't'}.iso")
+        return ch.create_ok(dimg, out, [src], *opts)
+    return memo.get(("level", level, reverse, run, str(base)), build)
 
 
 @pytest.mark.parametrize("level", [1, 2, 3])
@@ -503,15 +505,33 @@ def test_default_level_is_3(dimg, memo):
     assert any(n.startswith(b"LOWER") and len(n.split(b";")[0]) > 12 for n in names), names
 
 
+@pytest.fixture(scope="module")
+def unordered_dir(tmp_path_factory):
+    """A directory on tmpfs if there is one (/dev/shm): there readdir returns the newest entry
+    first, so trees created in opposite orders are listed in opposite orders (on ext4 the
+    order is a hash of the name and would not differ)."""
+    import tempfile
+    if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK):
+        d = Path(tempfile.mkdtemp(prefix="dimg-order-", dir="/dev/shm"))
+        yield d
+        shutil.rmtree(d, ignore_errors=True)
+    else:
+        yield tmp_path_factory.mktemp("order")
+
+
 @pytest.mark.parametrize("level", [1, 2])
-def test_level_collisions_deterministic(dimg, memo, level):
+def test_level_collisions_deterministic(dimg, memo, unordered_dir, level):
     """Collisions are resolved the same way on every run and whatever the directory order."""
     def mapping(img):
         return {data: name for name, data in ch.plain_files(tl.IsoImage.load(img)).items()}
-    first = mapping(level_image(dimg, memo, level))
-    again = mapping(level_image(dimg, memo, level, run=1))
+    first = mapping(level_image(dimg, memo, level, base=unordered_dir))
+    again = mapping(level_image(dimg, memo, level, run=1, base=unordered_dir))
     assert first == again, "a second run maps names differently"
-    other = mapping(level_image(dimg, memo, level, reverse=True))
+    fwd = os.listdir(unordered_dir / f"level-src-False-{level}-0" / "leveltree")
+    other = mapping(level_image(dimg, memo, level, reverse=True, base=unordered_dir))
+    rev = os.listdir(unordered_dir / f"level-src-True-{level}-0" / "leveltree")
+    if fwd == rev:
+        print("note: the file system lists both trees in the same order")
     assert first == other, "the directory order of the source changes the names"
 
 

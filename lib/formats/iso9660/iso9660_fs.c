@@ -248,6 +248,13 @@ static int node_from_record(struct iso_fs *fs, const struct iso_rec *r, uint64_t
 			n->cl_lba = rr.cl_lba;
 			n->st.type = DIMG_FT_DIR;
 		}
+		if (rr.has_zf && n->st.type == DIMG_FT_FILE &&
+		    !(rr.zf_alg[0] == 'p' && rr.zf_alg[1] == 'z')) {
+			/* zisofs2 ("PZ") and unknown algorithms: refuse to read
+			 * rather than hand out compressed bytes */
+			n->zf_unsupported[0] = (char)rr.zf_alg[0];
+			n->zf_unsupported[1] = (char)rr.zf_alg[1];
+		}
 		if (rr.has_zf && rr.zf_alg[0] == 'p' && rr.zf_alg[1] == 'z' &&
 		    n->st.type == DIMG_FT_FILE) {
 			n->zf = true;
@@ -815,7 +822,12 @@ static int64_t iso_read(struct dimg_fs *dfs, void *state, dimg_ino ino, uint64_t
 	}
 	if (len > n->st.size - off)
 		len = (size_t)(n->st.size - off);
-	if (n->zf)
+	if (n->zf_unsupported[0])
+		rc = dimg_err(err, DIMG_EUNSUPPORTED, (int64_t)ino,
+			      "compressed with zisofs algorithm '%c%c' (zisofs2), not supported",
+			      n->zf_unsupported[0] >= 0x20 ? n->zf_unsupported[0] : '?',
+			      n->zf_unsupported[1] >= 0x20 ? n->zf_unsupported[1] : '?');
+	else if (n->zf)
 		rc = iso_zisofs_read(fs, n, off, buf, len, err);
 	else if (n->sparse_rrip)
 		rc = dimg_err(err, DIMG_EUNSUPPORTED, (int64_t)ino,

@@ -28,6 +28,7 @@ struct iso_node {
 	uint8_t zf_log2;
 	uint64_t stored_size;
 	bool sparse_rrip;
+	char zf_unsupported[2]; /* algorithm of a ZF entry we cannot decode */
 	int refs;
 	/* last: resetting a node for reuse clears only what precedes it */
 	char name[DIMG_MAX_NAME_BYTES + 8];
@@ -35,11 +36,16 @@ struct iso_node {
 
 #define ISO_NODE_CACHE 64
 
+/* Decompressed zisofs blocks: a bounded LRU shared by all readers (FUSE
+ * threads), so each block is inflated once while it stays in use. */
+#define ISO_ZCACHE_BLOCKS 32
+
 struct iso_zcache {
 	dimg_ino ino;
 	uint64_t block;
 	uint32_t len;
 	bool valid;
+	uint64_t used; /* LRU clock */
 	uint8_t data[1u << DIMG_ZISOFS_MAX_LOG2];
 };
 
@@ -58,7 +64,8 @@ struct iso_fs {
 	pthread_mutex_t lock;
 	bool lock_init;
 	struct iso_node *cache[ISO_NODE_CACHE];
-	struct iso_zcache *zcache;
+	struct iso_zcache *zcache; /* ISO_ZCACHE_BLOCKS entries, allocated on first use */
+	uint64_t zclock;
 };
 
 int iso_fs_init(struct iso_fs *fs, struct dimg_image *img, const struct dimg_fs_options *opt,

@@ -94,38 +94,68 @@ int iso_zisofs_read(struct iso_fs *fs, const struct iso_node *n, uint64_t off, u
 		return dimg_err(err, DIMG_EFORMAT, (int64_t)n->st.ino,
 				"zisofs block table does not fit the file");
 
-	pthread_mutex_lock(&fs->lock);
-	if (!fs->zcache)
-		fs->zcache = calloc(1, sizeof(*fs->zcache));
-	if (!fs->zcache) {
-		pthread_mutex_unlock(&fs->lock);
-		return dimg_err(err, DIMG_ENOMEM, DIMG_OFFSET_NONE, "out of memory");
-	}
+	uint8_t *tmp = NULL;
 	while (len > 0 && rc == 0) {
 		uint64_t blk = off / bs;
-		uint32_t within = (uint32_t)(off % bs), got;
-		struct iso_zcache *z = fs->zcache;
-		if (!(z->valid && z->ino == n->st.ino && z->block == blk)) {
-			z->valid = false;
-			rc = load_block(fs, n, log2, table_off, blk, z->data, &z->len, err);
+		uint32_t within = (uint32_t)(off % bs), got = 0, blen = 0;
+		bool hit = false;
+		pthread_mutex_lock(&fs->lock);
+		if (!fs->zcache)
+			fs->zcache = calloc(ISO_ZCACHE_BLOCKS, sizeof(*fs->zcache));
+		if (!fs->zcache) {
+			pthread_mutex_unlock(&fs->lock);
+			rc = dimg_err(err, DIMG_ENOMEM, DIMG_OFFSET_NONE, "out of memory");
+			break;
+		}
+		for (int i = 0; i < ISO_ZCACHE_BLOCKS; i++) {
+			struct iso_zcache *z = &fs->zcache[i];
+			if (z->valid && z->ino == n->st.ino && z->block == blk) {
+				z->used = ++fs->zclock;
+				blen = z->len;
+				if (within < blen) {
+					got = blen - within < len ? blen - within : (uint32_t)len;
+					memcpy(buf, z->data + within, got);
+				}
+				hit = true;
+				break;
+			}
+		}
+		pthread_mutex_unlock(&fs->lock);
+		if (!hit) {
+			/* inflate outside the lock: other readers go on meanwhile */
+			if (!tmp && !(tmp = malloc(1u << DIMG_ZISOFS_MAX_LOG2))) {
+				rc = dimg_err(err, DIMG_ENOMEM, DIMG_OFFSET_NONE, "out of memory");
+				break;
+			}
+			rc = load_block(fs, n, log2, table_off, blk, tmp, &blen, err);
 			if (rc)
 				break;
-			z->valid = true;
-			z->ino = n->st.ino;
-			z->block = blk;
+			pthread_mutex_lock(&fs->lock);
+			struct iso_zcache *victim = &fs->zcache[0];
+			for (int i = 1; i < ISO_ZCACHE_BLOCKS; i++)
+				if (!fs->zcache[i].valid ||
+				    (victim->valid && fs->zcache[i].used < victim->used))
+					victim = &fs->zcache[i];
+			memcpy(victim->data, tmp, blen);
+			victim->len = blen;
+			victim->ino = n->st.ino;
+			victim->block = blk;
+			victim->valid = true;
+			victim->used = ++fs->zclock;
+			pthread_mutex_unlock(&fs->lock);
+			if (within < blen) {
+				got = blen - within < len ? blen - within : (uint32_t)len;
+				memcpy(buf, tmp + within, got);
+			}
 		}
-		if (within >= z->len) {
+		if (got == 0) {
 			rc = dimg_err(err, DIMG_EFORMAT, (int64_t)n->st.ino, "zisofs data short");
 			break;
 		}
-		got = z->len - within;
-		if (got > len)
-			got = (uint32_t)len;
-		memcpy(buf, z->data + within, got);
 		buf += got;
 		len -= got;
 		off += got;
 	}
-	pthread_mutex_unlock(&fs->lock);
+	free(tmp);
 	return rc;
 }
