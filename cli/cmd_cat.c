@@ -5,7 +5,21 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdarg.h>
 #include <unistd.h>
+
+static int dimg_err_set(struct dimg_error *err, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static int dimg_err_set(struct dimg_error *err, int code, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err->message, sizeof(err->message), fmt, ap);
+	va_end(ap);
+	err->code = code;
+	err->offset = DIMG_OFFSET_NONE;
+	return code;
+}
 
 static const struct cli_opt cat_opts[] = {
 	{ "view", 0, OPT_STRING, "VIEW", "rr, joliet, plain or iso1999 (default: best)" },
@@ -16,54 +30,74 @@ static const struct cli_opt cat_opts[] = {
 
 #define CAT_CHUNK (1u << 20)
 
-/* Follows symbolic links inside the image (at most 40, like the kernel). */
+/* Resolves PATH inside the image, following symbolic links in any
+ * component (at most 40, like the kernel).  Absolute targets are taken
+ * relative to the image's root: nothing on the host is ever looked at. */
 static int resolve(struct dimg_fs *fs, const char *path, struct dimg_stat *st,
 		   struct dimg_error *err)
 {
-	char cur[8192], target[8192];
-	snprintf(cur, sizeof(cur), "%s", path);
-	for (int hops = 0;; hops++) {
-		int rc = dimg_fs_lookup_path(fs, cur, st, err);
-		if (rc || st->type != DIMG_FT_SYMLINK)
+	char todo[16384], done[16384], target[8192];
+	int hops = 0, rc;
+	snprintf(todo, sizeof(todo), "%s", path);
+	done[0] = 0;
+	rc = dimg_fs_getattr(fs, dimg_fs_root(fs), st, err);
+	while (rc == 0) {
+		char *p = todo, comp[4096];
+		while (*p == '/')
+			p++;
+		if (!*p)
+			return 0;
+		size_t len = strcspn(p, "/");
+		if (len >= sizeof(comp))
+			return dimg_err_set(err, DIMG_ENOTFOUND, "%s: name too long", path);
+		memcpy(comp, p, len);
+		comp[len] = 0;
+		memmove(todo, p + len, strlen(p + len) + 1);
+		if (!strcmp(comp, "."))
+			continue;
+		if (!strcmp(comp, "..")) {
+			char *s = strrchr(done, '/');
+			if (s)
+				*s = 0;
+			else
+				done[0] = 0;
+			rc = done[0] ? dimg_fs_lookup_path(fs, done, st, err)
+				     : dimg_fs_getattr(fs, dimg_fs_root(fs), st, err);
+			continue;
+		}
+		if (st->type != DIMG_FT_DIR)
+			return dimg_err_set(err, DIMG_ENOTDIR, "%s: not a directory", path);
+		rc = dimg_fs_lookup(fs, st->ino, comp, st, err);
+		if (rc == DIMG_ENOTFOUND)
+			return dimg_err_set(err, DIMG_ENOTFOUND, "%s: no such file or directory",
+					    path);
+		if (rc)
 			return rc;
-		if (hops >= 40) {
-			snprintf(err->message, sizeof(err->message),
-				 "%s: too many levels of symbolic links", path);
-			err->code = DIMG_ELIMIT;
-			return DIMG_ELIMIT;
+		if (st->type == DIMG_FT_SYMLINK) {
+			char next[sizeof(todo)];
+			if (++hops > 40)
+				return dimg_err_set(err, DIMG_ELIMIT,
+						    "%s: too many levels of symbolic links", path);
+			rc = dimg_fs_readlink(fs, st->ino, target, sizeof(target), err);
+			if (rc < 0)
+				return rc;
+			rc = 0;
+			/* continue with target + the rest, from the link's directory */
+			if (strlen(target) + strlen(todo) >= sizeof(next))
+				return dimg_err_set(err, DIMG_ELIMIT, "%s: path too long", path);
+			memcpy(next, target, strlen(target));
+			memcpy(next + strlen(target), todo, strlen(todo) + 1);
+			memcpy(todo, next, strlen(next) + 1);
+			if (target[0] == '/')
+				done[0] = 0;
+			rc = done[0] ? dimg_fs_lookup_path(fs, done, st, err)
+				     : dimg_fs_getattr(fs, dimg_fs_root(fs), st, err);
+			continue;
 		}
-		rc = dimg_fs_readlink(fs, st->ino, target, sizeof(target), err);
-		if (rc < 0)
-			return rc;
-		if (target[0] == '/') {
-			snprintf(cur, sizeof(cur), "%s", target);
-		} else {
-			char *slash = strrchr(cur, '/');
-			char next[16384];
-			if (slash)
-				*slash = 0;
-			snprintf(next, sizeof(next), "%s/%s", slash ? cur : "", target);
-			snprintf(cur, sizeof(cur), "%s", next);
-		}
-		/* collapse "." and ".." lexically */
-		char out[8192], *save = NULL, *tok;
-		size_t ol = 0;
-		out[0] = 0;
-		for (tok = strtok_r(cur, "/", &save); tok; tok = strtok_r(NULL, "/", &save)) {
-			if (!strcmp(tok, "."))
-				continue;
-			if (!strcmp(tok, "..")) {
-				char *s = strrchr(out, '/');
-				ol = s ? (size_t)(s - out) : 0;
-				out[ol] = 0;
-				continue;
-			}
-			ol += (size_t)snprintf(out + ol, sizeof(out) - ol, "/%s", tok);
-			if (ol >= sizeof(out))
-				ol = sizeof(out) - 1;
-		}
-		snprintf(cur, sizeof(cur), "%s", out[0] ? out : "/");
+		size_t dl = strlen(done);
+		snprintf(done + dl, sizeof(done) - dl, "/%s", comp);
 	}
+	return rc;
 }
 
 static int run_cat(const struct cli_cmd *cmd, int argc, char **argv)
