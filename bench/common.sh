@@ -130,7 +130,6 @@ ensure_flat() { # ensure_flat NFILES   (every file in one directory)
 
 # Read files into the page cache.
 warm() { cat "$@" >/dev/null; }
-warm_tree() { find "$1" -type f -print0 | xargs -0 cat >/dev/null; }
 
 # time_group PREPARE RUNS NAME LABEL CMD [NAME LABEL CMD ...]
 # Times a group of commands that do the same work into $RES_DIR/NAME.json

@@ -14,6 +14,7 @@
 # 9 GiB of disk and 4.5 GiB of tmpfs, or 11.25 GiB of disk (files of 1.25 GiB)
 # when the output is on the same file system; the script refuses to start
 # when the disk peak would exceed BENCH_MAX_DISK_GIB.
+# shellcheck source=bench/common.sh
 source "$(dirname "$0")/common.sh"
 
 need_tools hyperfine xorriso openssl cmp

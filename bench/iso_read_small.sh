@@ -12,6 +12,7 @@
 # commands of a group run interleaved (see time_group in common.sh).  After
 # timing, each extraction is run once more and compared with the source tree.
 # See bench/README.md for the knobs.
+# shellcheck source=bench/common.sh
 source "$(dirname "$0")/common.sh"
 
 need_tools hyperfine xorriso isoinfo bsdtar 7zz
@@ -28,7 +29,8 @@ warm "$ISO"
 # dimg ls -R prints one path per line while isoinfo -l prints a long listing
 # (mode, owner, size, date); dimg ls -l -R, the like-for-like output, is timed
 # too, for information.
-DIMG_LS= DIMG_LSL=
+DIMG_LS=''
+DIMG_LSL=''
 if have_dimg; then
 	DIMG_LS="$(q "$DIMG") ls -R $(q "$ISO")"
 	DIMG_LSL="$(q "$DIMG") ls -l -R $(q "$ISO")"

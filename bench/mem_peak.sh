@@ -11,6 +11,7 @@
 # target: RSS(L) / RSS(S) <= 1.5 for both dimg commands, i.e. memory follows
 # the largest directory, not the size of the image.  The reference tools are
 # measured too for context (BENCH_MEM_REFS=0 to skip them).
+# shellcheck source=bench/common.sh
 source "$(dirname "$0")/common.sh"
 
 need_tools xorriso isoinfo bsdtar 7zz

@@ -7,6 +7,7 @@
 #
 # Knobs are environment variables, documented in bench/README.md.  The exit
 # status is 0 even when a target is missed: these are measurements, not tests.
+# shellcheck source=bench/common.sh
 source "$(dirname "$0")/common.sh"
 
 : "${BENCH_ONLY:=small mem large}"
