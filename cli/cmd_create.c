@@ -16,6 +16,8 @@ static const struct cli_opt create_opts[] = {
 	{ "iso1999", 0, OPT_FLAG, NULL, "add an ISO 9660:1999 tree" },
 	{ "no-joliet", 0, OPT_FLAG, NULL, "no Joliet tree" },
 	{ "joliet-long", 0, OPT_FLAG, NULL, "Joliet names up to 103 characters (not 64)" },
+	{ "joliet-ucs2", 0, OPT_FLAG, NULL,
+	  "'_' for characters outside the BMP (not UTF-16 surrogates)" },
 	{ "no-rock-ridge", 0, OPT_FLAG, NULL, "no Rock Ridge extensions" },
 	{ "rr-1.10", 0, OPT_FLAG, NULL, "identify Rock Ridge as RRIP 1.10 (RRIP_1991A)" },
 	{ "rationalize", 'r', OPT_FLAG, NULL, "owners 0, read permission for all (mkisofs -r)" },
@@ -199,6 +201,7 @@ static int run_create(const struct cli_cmd *cmd, int argc, char **argv)
 	o.iso1999 = cli_flag(cmd, &a, "iso1999");
 	o.joliet = !cli_flag(cmd, &a, "no-joliet");
 	o.joliet_long = cli_flag(cmd, &a, "joliet-long");
+	o.joliet_ucs2 = cli_flag(cmd, &a, "joliet-ucs2");
 	o.rock_ridge = !cli_flag(cmd, &a, "no-rock-ridge");
 	o.rr_110 = cli_flag(cmd, &a, "rr-1.10");
 	o.rationalize = cli_flag(cmd, &a, "rationalize");

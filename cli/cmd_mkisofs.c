@@ -56,7 +56,8 @@ static void mk_help(void)
 	printf("Usage: dimg mkisofs [options] [-graft-points] PATHSPEC...\n\n"
 	       "genisoimage/xorrisofs compatible front end to dimg create.  Supported options:\n"
 	       "  -o FILE  -R  -r  -J  -joliet-long  -l  -iso-level N  -V ID  -A ID  -P ID\n"
-	       "  -p ID  -sysid ID  -volset ID  -graft-points  -m GLOB  -x PATH  -exclude GLOB\n"
+	       "  -joliet-utf16  -p ID  -sysid ID  -volset ID  -graft-points  -m GLOB  -x PATH\n"
+	       "  -exclude GLOB\n"
 	       "  -path-list FILE  -b FILE  -c FILE  -no-emul-boot  -boot-load-size N\n"
 	       "  -boot-info-table  -hard-disk-boot  -no-boot  -eltorito-alt-boot  -e FILE\n"
 	       "  -efi-boot-part --efi-boot-image  -eltorito-platform x86|PPC|Mac|efi|0xNN\n"
@@ -153,6 +154,7 @@ static int run_mkisofs(const struct cli_cmd *cmd, int argc, char **argv)
 	m.o.joliet = 0;
 	m.o.rock_ridge = 0;
 	m.o.pad = 1;
+	m.o.joliet_ucs2 = 1; /* as genisoimage; -joliet-utf16 as xorriso */
 	m.sources = calloc((size_t)argc + 1, sizeof(char *));
 	if (!m.sources)
 		return EXIT_FAIL;
@@ -190,6 +192,9 @@ static int run_mkisofs(const struct cli_cmd *cmd, int argc, char **argv)
 		} else if (!strcmp(o, "joliet-long")) {
 			m.o.joliet = 1;
 			m.o.joliet_long = 1;
+		} else if (!strcmp(o, "joliet-utf16")) {
+			m.o.joliet = 1;
+			m.o.joliet_ucs2 = 0;
 		} else if (!strcmp(o, "l") || !strcmp(o, "full-iso9660-filenames")) {
 			if (m.o.iso_level < 2)
 				m.o.iso_level = 2;

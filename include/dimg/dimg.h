@@ -277,6 +277,8 @@ struct dimg_create_options {
 	int iso1999;
 	int joliet;          /* default on */
 	int joliet_long;     /* 103 characters instead of 64 */
+	int joliet_ucs2;     /* '_' for characters outside the BMP instead of
+			      * UTF-16 surrogate pairs (strict UCS-2 readers) */
 	int rock_ridge;      /* default on */
 	int rr_110;          /* RRIP 1.10 identification instead of 1.12 */
 	int rationalize;     /* -r: owners 0, sensible permissions */

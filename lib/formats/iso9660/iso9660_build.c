@@ -346,6 +346,8 @@ static size_t joliet_name(const struct dimg_builder *b, const char *src, bool di
 		if (cp == '*' || cp == '/' || cp == ':' || cp == ';' || cp == '?' || cp == '\\' ||
 		    cp < 0x20)
 			cp = '_';
+		if (cp >= 0x10000 && b->o.joliet_ucs2)
+			cp = '_';
 		if (cp >= 0x10000) {
 			if (units + 2 > max)
 				break;
