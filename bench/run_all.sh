@@ -10,7 +10,7 @@
 # shellcheck source=bench/common.sh
 source "$(dirname "$0")/common.sh"
 
-: "${BENCH_ONLY:=small mem large}"
+: "${BENCH_ONLY:=small mem large create}"
 
 rm -f "$SUMMARY"
 log "dimg: $DIMG $(have_dimg && echo "($("$DIMG" --version 2>/dev/null | head -n 1 || true))" || echo '(not built: reference tools only)')"
@@ -22,7 +22,9 @@ for b in $BENCH_ONLY; do
 	small) script=iso_read_small.sh ;;
 	large) script=iso_read_large.sh ;;
 	mem) script=mem_peak.sh ;;
-	*) die "unknown benchmark '$b' in BENCH_ONLY (small, mem, large)" ;;
+	create) script=iso_create.sh ;;
+	mount) script=mount_read.sh ;;
+	*) die "unknown benchmark '$b' in BENCH_ONLY (small, mem, large, create, mount)" ;;
 	esac
 	log "==== $script ===="
 	"$BENCH_SRC/$script" || { status=$?; log "$script failed (exit $status)"; }
