@@ -214,7 +214,8 @@ static struct mnt_dir *dir_get(struct mnt *m, dimg_ino ino, struct dimg_error *e
 		/* keep what was read; remember the error for readdir */
 		d->err = rc;
 	}
-	qsort(d->ents, d->n, sizeof(*d->ents), ent_cmp);
+	if (d->n > 1)
+		qsort(d->ents, d->n, sizeof(*d->ents), ent_cmp);
 
 	pthread_mutex_lock(&m->lock);
 	for (j = dir_slot(m, ino); m->dirs[j]; j = (j + 1) & (m->dir_cap - 1))

@@ -346,7 +346,7 @@ static int scan_dir(struct scan *s, struct tree_node *dir, int dirfd)
 		n++;
 	}
 	closedir(d);
-	if (rc == 0)
+	if (rc == 0 && n > 1)
 		qsort(names, n, sizeof(*names), cmp_str);
 	s->depth++;
 	for (size_t i = 0; i < n; i++) {
