@@ -288,6 +288,7 @@ int mnt_init(struct mnt *m, struct dimg_image *img, struct dimg_fs *fs, const ch
 	m->image = image;
 	m->root = dimg_fs_root(fs);
 	m->rock_ridge = dimg_fs_view(fs) == DIMG_VIEW_ROCKRIDGE;
+	m->raw_fd = dimg_image_raw_fd(img);
 	m->uid = getuid();
 	m->gid = getgid();
 	m->r = &mnt_fuse_reply;
@@ -408,6 +409,33 @@ void mnt_open(struct mnt *m, fuse_req_t req, fuse_ino_t ino, struct fuse_file_in
 	m->r->open(req, fi);
 }
 
+/* Plain data in one extent of a plain image: the kernel splices it from the
+ * image file, no copy through this process. */
+static bool try_splice(struct mnt *m, fuse_req_t req, fuse_ino_t ino, size_t size, off_t off)
+{
+	struct dimg_error err;
+	struct dimg_stat st;
+	struct dimg_extent ext[2];
+	if (ino < MNT_BOOT_FIRST + 64 && ino != FUSE_ROOT_ID)
+		return false;
+	dimg_error_clear(&err);
+	if (dimg_fs_getattr(m->fs, to_dimg(m, ino), &st, &err) != 0 || st.type != DIMG_FT_FILE ||
+	    (st.flags & (DIMG_STAT_ZISOFS | DIMG_STAT_INTERLEAVED)))
+		return false;
+	if (dimg_fs_extents(m->fs, st.ino, ext, 2, &err) != 1 || ext[0].size != st.size)
+		return false;
+	if ((uint64_t)off >= st.size) {
+		m->r->buf(req, NULL, 0);
+		return true;
+	}
+	if (size > st.size - (uint64_t)off)
+		size = (size_t)(st.size - (uint64_t)off);
+	if (ext[0].offset + st.size > (uint64_t)dimg_image_size(m->img))
+		return false; /* past the end: the normal path reports EIO */
+	m->r->data(req, m->raw_fd, (off_t)(ext[0].offset + (uint64_t)off), size);
+	return true;
+}
+
 void mnt_read(struct mnt *m, fuse_req_t req, fuse_ino_t ino, size_t size, off_t off)
 {
 	struct dimg_error err;
@@ -421,6 +449,10 @@ void mnt_read(struct mnt *m, fuse_req_t req, fuse_ino_t ino, size_t size, off_t 
 		return;
 	}
 	dimg_error_clear(&err);
+	if (m->raw_fd >= 0 && try_splice(m, req, ino, size, off)) {
+		free(buf);
+		return;
+	}
 	if (m->boot && ino >= MNT_BOOT_FIRST && ino < MNT_BOOT_FIRST + (fuse_ino_t)m->nboot)
 		n = dimg_boot_read(m->img, &m->boot_ents[ino - MNT_BOOT_FIRST], (uint64_t)off, buf,
 				   size, &err);
@@ -576,12 +608,15 @@ static int xattr_value(struct mnt *m, fuse_ino_t ino, const char *name, char *ou
 	if (!strcmp(name, "user.dimg.view"))
 		return snprintf(out, size, "%s", dimg_view_name(dimg_fs_view(m->fs)));
 	if (!strcmp(name, "user.dimg.format"))
+		return snprintf(out, size, "%s", dimg_fs_format(m->fs));
+	if (!strcmp(name, "user.dimg.container"))
 		return snprintf(out, size, "%s", dimg_image_format(m->img));
 	return -ENODATA;
 }
 
 static const char *const xattr_names[] = { "user.dimg.extents", "user.dimg.flags",
-					   "user.dimg.view", "user.dimg.format" };
+					   "user.dimg.view", "user.dimg.format",
+					   "user.dimg.container" };
 
 void mnt_getxattr(struct mnt *m, fuse_req_t req, fuse_ino_t ino, const char *name,
 		  size_t size)
@@ -627,6 +662,14 @@ static int r_entry(fuse_req_t req, const struct fuse_entry_param *e) { return fu
 static int r_attr(fuse_req_t req, const struct stat *st, double t) { return fuse_reply_attr(req, st, t); }
 static int r_buf(fuse_req_t req, const char *b, size_t n) { return fuse_reply_buf(req, b, n); }
 static int r_readlink(fuse_req_t req, const char *l) { return fuse_reply_readlink(req, l); }
+static int r_data(fuse_req_t req, int fd, off_t off, size_t size)
+{
+	struct fuse_bufvec bv = FUSE_BUFVEC_INIT(size);
+	bv.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
+	bv.buf[0].fd = fd;
+	bv.buf[0].pos = off;
+	return fuse_reply_data(req, &bv, FUSE_BUF_SPLICE_MOVE);
+}
 static int r_open(fuse_req_t req, const struct fuse_file_info *fi) { return fuse_reply_open(req, fi); }
 static int r_statfs(fuse_req_t req, const struct statvfs *st) { return fuse_reply_statfs(req, st); }
 static int r_xattr(fuse_req_t req, size_t n) { return fuse_reply_xattr(req, n); }
@@ -642,7 +685,8 @@ static size_t r_add_plus(fuse_req_t req, char *buf, size_t bs, const char *name,
 }
 
 const struct mnt_reply mnt_fuse_reply = {
-	.err = r_err, .entry = r_entry, .attr = r_attr, .buf = r_buf, .readlink = r_readlink,
+	.err = r_err, .entry = r_entry, .attr = r_attr, .buf = r_buf, .data = r_data,
+	.readlink = r_readlink,
 	.open = r_open, .statfs = r_statfs, .xattr = r_xattr, .add_direntry = r_add,
 	.add_direntry_plus = r_add_plus,
 };

@@ -22,6 +22,8 @@ struct mnt_reply {
 	int (*entry)(fuse_req_t req, const struct fuse_entry_param *e);
 	int (*attr)(fuse_req_t req, const struct stat *st, double timeout);
 	int (*buf)(fuse_req_t req, const char *buf, size_t size);
+	/* size bytes of fd at off, spliced by the kernel where it can */
+	int (*data)(fuse_req_t req, int fd, off_t off, size_t size);
 	int (*readlink)(fuse_req_t req, const char *link);
 	int (*open)(fuse_req_t req, const struct fuse_file_info *fi);
 	int (*statfs)(fuse_req_t req, const struct statvfs *st);
@@ -42,6 +44,7 @@ struct mnt {
 	const char *image;
 	dimg_ino root;
 	bool rock_ridge; /* owners and modes from the image */
+	int raw_fd;      /* image fd when extents can be spliced from it, or -1 */
 	uid_t uid;
 	gid_t gid;
 	bool boot;       /* expose El Torito images under /.boot */

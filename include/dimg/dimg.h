@@ -123,6 +123,10 @@ DIMG_API void dimg_image_close(struct dimg_image *img);
 DIMG_API const char *dimg_image_format(const struct dimg_image *img);
 DIMG_API int64_t dimg_image_size(const struct dimg_image *img);
 DIMG_API const char *dimg_image_path(const struct dimg_image *img);
+/* The file descriptor of an image whose medium is the file itself, byte for
+ * byte (plain ISO/raw images), so extents can be read (or spliced) straight
+ * from it; -1 for every other container. */
+DIMG_API int dimg_image_raw_fd(const struct dimg_image *img);
 
 /* ---- filesystems ------------------------------------------------------- */
 
@@ -199,6 +203,8 @@ DIMG_API int dimg_fs_open(struct dimg_fs **out, struct dimg_image *img,
 			  const struct dimg_fs_options *opt, struct dimg_error *err);
 DIMG_API void dimg_fs_close(struct dimg_fs *fs);
 DIMG_API enum dimg_view dimg_fs_view(const struct dimg_fs *fs);
+/* The filesystem driver's name ("iso9660"). */
+DIMG_API const char *dimg_fs_format(const struct dimg_fs *fs);
 DIMG_API dimg_ino dimg_fs_root(const struct dimg_fs *fs);
 DIMG_API int dimg_fs_getattr(struct dimg_fs *fs, dimg_ino ino, struct dimg_stat *st,
 			     struct dimg_error *err);

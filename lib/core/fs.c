@@ -96,6 +96,7 @@ void dimg_fs_close(struct dimg_fs *fs)
 }
 
 enum dimg_view dimg_fs_view(const struct dimg_fs *fs) { return fs->view; }
+const char *dimg_fs_format(const struct dimg_fs *fs) { return fs->drv->info.name; }
 dimg_ino dimg_fs_root(const struct dimg_fs *fs) { return fs->root; }
 
 int dimg_fs_getattr(struct dimg_fs *fs, dimg_ino ino, struct dimg_stat *st,

@@ -152,6 +152,12 @@ const char *dimg_image_format(const struct dimg_image *img) { return img->drv->i
 int64_t dimg_image_size(const struct dimg_image *img) { return (int64_t)img->io->size; }
 const char *dimg_image_path(const struct dimg_image *img) { return img->path; }
 
+int dimg_image_raw_fd(const struct dimg_image *img)
+{
+	/* only containers without a read op map the medium 1:1 onto the file */
+	return img->drv->read ? -1 : img->io->fd;
+}
+
 int medium_read(struct dimg_image *img, void *buf, size_t len, uint64_t off,
 		struct dimg_error *err)
 {

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "mount_ops.h"
 #include "synth_iso.h"
@@ -38,6 +39,13 @@ static int f_buf(fuse_req_t r, const char *b, size_t n)
 	got.buflen = n;
 	return 0;
 }
+static int f_data(fuse_req_t r, int fd, off_t off, size_t n)
+{
+	(void)r;
+	ssize_t k = pread(fd, got.buf, n < sizeof(got.buf) ? n : sizeof(got.buf), off);
+	got.buflen = k > 0 ? (size_t)k : 0;
+	return 0;
+}
 static int f_readlink(fuse_req_t r, const char *l) { (void)r; snprintf(got.link, sizeof(got.link), "%s", l); return 0; }
 static int f_open(fuse_req_t r, const struct fuse_file_info *fi) { (void)r; (void)fi; return 0; }
 static int f_statfs(fuse_req_t r, const struct statvfs *st) { (void)r; (void)st; return 0; }
@@ -59,7 +67,8 @@ static size_t f_add_plus(fuse_req_t r, char *buf, size_t bs, const char *name,
 }
 
 static const struct mnt_reply fake = {
-	.err = f_err, .entry = f_entry, .attr = f_attr, .buf = f_buf, .readlink = f_readlink,
+	.err = f_err, .entry = f_entry, .attr = f_attr, .buf = f_buf, .data = f_data,
+	.readlink = f_readlink,
 	.open = f_open, .statfs = f_statfs, .xattr = f_xattr, .add_direntry = f_add,
 	.add_direntry_plus = f_add_plus,
 };

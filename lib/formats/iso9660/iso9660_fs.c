@@ -184,7 +184,9 @@ static int node_from_record(struct iso_fs *fs, const struct iso_rec *r, uint64_t
 	if (r->flags & ISO_DRF_DIRECTORY) {
 		n->st.type = DIMG_FT_DIR;
 		n->st.mode = 0555;
-		n->st.nlink = 2;
+		/* without Rock Ridge the count is unknown: 1 tells find(1) not
+		 * to infer subdirectories from it (as the Linux kernel does) */
+		n->st.nlink = 1;
 	} else {
 		n->st.type = DIMG_FT_FILE;
 		n->st.mode = 0444;
@@ -699,6 +701,13 @@ static int iso_lookup(struct dimg_fs *dfs, void *state, dimg_ino dir, const char
 	return rc;
 }
 
+static int noop_cb(void *ctx, struct iso_node *n)
+{
+	(void)ctx;
+	(void)n;
+	return 0;
+}
+
 static int iso_getattr(struct dimg_fs *dfs, void *state, dimg_ino ino, struct dimg_stat *st,
 		       struct dimg_error *err)
 {
@@ -709,6 +718,19 @@ static int iso_getattr(struct dimg_fs *dfs, void *state, dimg_ino ino, struct di
 	if (rc)
 		return rc;
 	*st = n->st;
+	if (ino == fs->root_ino && fs->use_rr && st->nlink > 2) {
+		/* the recorded count includes rr_moved, which is hidden: scan
+		 * the root once to know (the result is remembered) */
+		if (!fs->rr_moved_known) {
+			struct iso_scan s = { noop_cb, NULL, false };
+			struct dimg_error tmp;
+			dimg_error_clear(&tmp);
+			dir_scan(fs, n, &s, &tmp);
+			fs->rr_moved_known = true;
+		}
+		if (fs->rr_moved_ino)
+			st->nlink--;
+	}
 	iso_node_put(fs, n);
 	return 0;
 }
