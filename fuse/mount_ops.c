@@ -732,6 +732,8 @@ static void op_init(void *ud, struct fuse_conn_info *conn)
 		conn->want |= FUSE_CAP_SPLICE_WRITE;
 	conn->max_readahead = 1u << 20;
 	conn->max_read = 1u << 20; /* must match the max_read mount option */
+	/* libfuse derives the kernel's max_pages from max_write: 1 MiB requests */
+	conn->max_write = 1u << 20;
 	conn->want |= FUSE_CAP_READDIRPLUS;
 	conn->want &= ~(unsigned)FUSE_CAP_READDIRPLUS_AUTO;
 }
