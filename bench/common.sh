@@ -224,3 +224,20 @@ verify_extract() {
 }
 
 report() { "$BENCH_PY" "$BENCH_SRC/report.py" --results "$RES_DIR" --summary "$SUMMARY" "$@"; }
+
+# gen_large_set SRC NFILES BYTES: NFILES files of pseudo-random bytes (an
+# AES-CTR keystream, seeded) unless SRC/.complete says they are there.
+gen_large_set() {
+	local src=$1 nf=$2 bytes=$3 k key
+	[[ -f "$src/.complete" ]] && return 0
+	rm -rf "$src"
+	mkdir -p "$src"
+	log "generating $nf files of $bytes bytes (AES-CTR keystream, seed $BENCH_SEED)"
+	for ((k = 0; k < nf; k++)); do
+		key=$(printf '%016x%016x' "$BENCH_SEED" "$k")
+		head -c "$bytes" /dev/zero |
+			openssl enc -aes-128-ctr -K "$key" -iv 00000000000000000000000000000000 \
+				>"$src/big$k.bin"
+	done
+	echo "$nf x $bytes" >"$src/.complete"
+}

@@ -54,17 +54,7 @@ NF=$BENCH_LARGE_FILES
 GIB=$BENCH_LARGE_GIB
 BYTES=$(awk -v g="$GIB" 'BEGIN { printf "%d", g * 1073741824 }')
 SRC="$BENCH_DIR/large-${NF}x${GIB}g-seed$BENCH_SEED/src"
-if [[ ! -f "$SRC/.complete" ]]; then
-	mkdir -p "$SRC"
-	log "generating $NF files of $GIB GiB (AES-CTR keystream, seed $BENCH_SEED)"
-	for ((k = 0; k < NF; k++)); do
-		key=$(printf '%016x%016x' "$BENCH_SEED" "$k")
-		head -c "$BYTES" /dev/zero |
-			openssl enc -aes-128-ctr -K "$key" -iv 00000000000000000000000000000000 \
-				>"$SRC/big$k.bin"
-	done
-	echo "$NF x $BYTES" >"$SRC/.complete"
-fi
+gen_large_set "$SRC" "$NF" "$BYTES"
 warm "$SRC"/big*.bin
 mkdir -p "$OUT"
 PREP="rm -f $(q "$OUT")/* && sync"

@@ -55,18 +55,8 @@ avail_kib=$(awk '/^MemAvailable:/ { print $2 }' /proc/meminfo)
 	log "warning: only $((avail_kib / 1024)) MiB of memory available; the inputs may not stay cached"
 
 # ---- inputs ---------------------------------------------------------------
-if [[ ! -f "$SRC/.complete" ]]; then
-	rm -rf "$SRC" "$ISO" "$ISO.ok"
-	mkdir -p "$SRC"
-	log "generating $NF files of $GIB GiB (AES-CTR keystream, seed $BENCH_SEED)"
-	for ((k = 0; k < NF; k++)); do
-		key=$(printf '%016x%016x' "$BENCH_SEED" "$k")
-		head -c "$BYTES" /dev/zero |
-			openssl enc -aes-128-ctr -K "$key" -iv 00000000000000000000000000000000 \
-				>"$SRC/big$k.bin"
-	done
-	echo "$NF x $BYTES" >"$SRC/.complete"
-fi
+[[ -f "$SRC/.complete" ]] || rm -f "$ISO" "$ISO.ok"
+gen_large_set "$SRC" "$NF" "$BYTES"
 build_iso "$SRC" "$ISO" -iso-level 3
 log "image: $ISO ($(du -h "$ISO" | cut -f1)); output to $OUT; warming the page cache"
 warm "$ISO" "$SRC"/big*.bin

@@ -85,18 +85,8 @@ if [[ -z "$ISO" ]]; then
 	BYTES=$(awk -v g="$GIB" 'BEGIN { printf "%d", g * 1073741824 }')
 	BASE="$BENCH_DIR/mount-${NF}x${GIB}g-seed$BENCH_SEED"
 	SRC="$BASE/src" ISO="$BASE.iso"
-	if [[ ! -f "$SRC/.complete" ]]; then
-		rm -rf "$SRC" "$ISO" "$ISO.ok"
-		mkdir -p "$SRC"
-		log "generating $NF files of $GIB GiB (AES-CTR keystream, seed $BENCH_SEED)"
-		for ((k = 0; k < NF; k++)); do
-			key=$(printf '%016x%016x' "$BENCH_SEED" "$k")
-			head -c "$BYTES" /dev/zero |
-				openssl enc -aes-128-ctr -K "$key" -iv 00000000000000000000000000000000 \
-					>"$SRC/big$k.bin"
-		done
-		echo "$NF x $BYTES" >"$SRC/.complete"
-	fi
+	[[ -f "$SRC/.complete" ]] || rm -f "$ISO" "$ISO.ok"
+	gen_large_set "$SRC" "$NF" "$BYTES"
 	build_iso "$SRC" "$ISO" -iso-level 3
 fi
 FILES=()
