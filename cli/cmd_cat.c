@@ -36,13 +36,13 @@ static const struct cli_opt cat_opts[] = {
 static int resolve(struct dimg_fs *fs, const char *path, struct dimg_stat *st,
 		   struct dimg_error *err)
 {
-	char todo[16384], done[16384], target[8192];
+	char rest[16384], done[16384], target[8192];
 	int hops = 0, rc;
-	snprintf(todo, sizeof(todo), "%s", path);
+	snprintf(rest, sizeof(rest), "%s", path);
 	done[0] = 0;
 	rc = dimg_fs_getattr(fs, dimg_fs_root(fs), st, err);
 	while (rc == 0) {
-		char *p = todo, comp[4096];
+		char *p = rest, comp[4096];
 		while (*p == '/')
 			p++;
 		if (!*p)
@@ -52,7 +52,7 @@ static int resolve(struct dimg_fs *fs, const char *path, struct dimg_stat *st,
 			return dimg_err_set(err, DIMG_ENOTFOUND, "%s: name too long", path);
 		memcpy(comp, p, len);
 		comp[len] = 0;
-		memmove(todo, p + len, strlen(p + len) + 1);
+		memmove(rest, p + len, strlen(p + len) + 1);
 		if (!strcmp(comp, "."))
 			continue;
 		if (!strcmp(comp, "..")) {
@@ -74,7 +74,7 @@ static int resolve(struct dimg_fs *fs, const char *path, struct dimg_stat *st,
 		if (rc)
 			return rc;
 		if (st->type == DIMG_FT_SYMLINK) {
-			char next[sizeof(todo)];
+			char next[sizeof(rest)];
 			if (++hops > 40)
 				return dimg_err_set(err, DIMG_ELIMIT,
 						    "%s: too many levels of symbolic links", path);
@@ -83,11 +83,11 @@ static int resolve(struct dimg_fs *fs, const char *path, struct dimg_stat *st,
 				return rc;
 			rc = 0;
 			/* continue with target + the rest, from the link's directory */
-			if (strlen(target) + strlen(todo) >= sizeof(next))
+			if (strlen(target) + strlen(rest) >= sizeof(next))
 				return dimg_err_set(err, DIMG_ELIMIT, "%s: path too long", path);
 			memcpy(next, target, strlen(target));
-			memcpy(next + strlen(target), todo, strlen(todo) + 1);
-			memcpy(todo, next, strlen(next) + 1);
+			memcpy(next + strlen(target), rest, strlen(rest) + 1);
+			memcpy(rest, next, strlen(next) + 1);
 			if (target[0] == '/')
 				done[0] = 0;
 			rc = done[0] ? dimg_fs_lookup_path(fs, done, st, err)
