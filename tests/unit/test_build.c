@@ -144,6 +144,7 @@ static void test_round_trip_rock_ridge(void **state)
 	dimg_error_clear(&err);
 	assert_int_equal(dimg_fs_lookup_path(fs, "rr_moved", &st, &err), DIMG_ENOTFOUND);
 	dimg_fs_close(fs);
+	dimg_image_close(img);
 	/* the plain view shows the relocation itself, within 8 levels */
 	fs = open_view("rr.iso", DIMG_VIEW_PLAIN, &img);
 	dimg_error_clear(&err);
