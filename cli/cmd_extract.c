@@ -685,6 +685,11 @@ static int run_extract(const struct cli_cmd *cmd, int argc, char **argv)
 	}
 	if (boot && extract_boot(img, image, boot) != EXIT_OK)
 		x.skipped++;
+	if (dimg_fs_anomalies(fs))
+		fprintf(stderr,
+			"dimg: %s: warning: %llu directory record(s) with little- and big-endian "
+			"fields that differ; the little-endian values were used\n",
+			image, (unsigned long long)dimg_fs_anomalies(fs));
 	progress_end(&x.prog);
 	rc = x.skipped ? EXIT_FAIL : EXIT_OK;
 	if (x.skipped)

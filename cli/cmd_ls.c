@@ -212,6 +212,11 @@ static int run_ls(const struct cli_cmd *cmd, int argc, char **argv)
 		json_end_array(&c.j);
 		json_finish(&c.j);
 	}
+	if (dimg_fs_anomalies(fs))
+		fprintf(stderr,
+			"dimg: %s: warning: %llu directory record(s) with little- and big-endian "
+			"fields that differ; the little-endian values were used\n",
+			image, (unsigned long long)dimg_fs_anomalies(fs));
 	if (c.problems)
 		rc = EXIT_FAIL;
 out:

@@ -225,6 +225,10 @@ DIMG_API int dimg_fs_readlink(struct dimg_fs *fs, dimg_ino ino, char *buf, size_
 DIMG_API int dimg_fs_extents(struct dimg_fs *fs, dimg_ino ino, struct dimg_extent *ext,
 			     size_t max, struct dimg_error *err);
 
+/* Directory records read so far whose both-endian fields disagreed (the
+ * little-endian value was used): callers warn about it. */
+DIMG_API uint64_t dimg_fs_anomalies(struct dimg_fs *fs);
+
 /* Depth-first walk below `start` (whose path is start_path, "" for the
  * root).  Every directory is entered at most once (directory loops and
  * shared directory extents in hostile images are reported, not followed)

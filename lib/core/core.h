@@ -98,6 +98,7 @@ struct dimg_fs_driver {
 			struct dimg_error *err);
 	int (*extents)(struct dimg_fs *fs, void *state, dimg_ino ino, struct dimg_extent *ext,
 		       size_t max, struct dimg_error *err);
+	uint64_t (*anomalies)(struct dimg_fs *fs, void *state);
 	int (*report)(struct dimg_image *img, struct dimg_node *root, struct dimg_error *err);
 	int (*boot_entries)(struct dimg_image *img, struct dimg_boot_entry *ents, size_t max,
 			    struct dimg_error *err);

@@ -186,3 +186,8 @@ int dimg_fs_extents(struct dimg_fs *fs, dimg_ino ino, struct dimg_extent *ext, s
 		return 0;
 	return fs->drv->extents(fs, fs->state, ino, ext, max, err);
 }
+
+uint64_t dimg_fs_anomalies(struct dimg_fs *fs)
+{
+	return fs->drv->anomalies ? fs->drv->anomalies(fs, fs->state) : 0;
+}

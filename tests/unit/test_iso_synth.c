@@ -503,6 +503,13 @@ static void test_devices_and_endian(void **state)
 	n = susp_add(sua, n, "PN", pn, 16);
 	n = susp_nm(sua, n, 0, "big");
 	pos += synth_record(root + pos, 0, 0, 0, "BIG;1", 5, sua, n);
+	/* a record whose halves disagree: read (little-endian), and counted */
+	n = susp_px(sua, 0, S_IFREG | 0644, 1, 0, 0, 23);
+	n = susp_nm(sua, n, 0, "odd");
+	size_t at = pos;
+	pos += synth_record(root + pos, 20, 3, 0, "ODD;1", 5, sua, n);
+	root[at + 10 + 7] ^= 0x01; /* big-endian size: 3 becomes 2 */
+	memcpy(synth_block(&f.s, 20), "abc", 3);
 	/* the descriptor's root record disagrees with itself */
 	synth_block(&f.s, 16)[156 + 2 + 7] ^= 0xFF;
 	assert_int_equal(open_fs(&f, DIMG_VIEW_AUTO), 0);
@@ -514,6 +521,9 @@ static void test_devices_and_endian(void **state)
 	assert_int_equal(st.type, DIMG_FT_CHARDEV);
 	assert_int_equal(st.rdev_major, 300);
 	assert_int_equal(st.rdev_minor, 70000);
+	assert_int_equal(dimg_fs_lookup_path(f.fs, "odd", &st, &f.err), 0);
+	assert_int_equal(st.size, 3);
+	assert_true(dimg_fs_anomalies(f.fs) >= 1);
 	struct dimg_node *rep;
 	assert_int_equal(dimg_image_report(f.img, &rep, &f.err), 0);
 	const struct dimg_node *w = dimg_node_first(dimg_node_get(rep, "warnings"));

@@ -533,12 +533,15 @@ static int dir_scan(struct iso_fs *fs, const struct iso_node *dir, const struct 
 		size_t avail = ISO_SECTOR - (pos % ISO_SECTOR);
 		if (avail > len - pos)
 			avail = len - pos;
-		if (iso_rec_parse(buf + pos, avail, &r, NULL)) {
+		bool mismatch = false;
+		if (iso_rec_parse(buf + pos, avail, &r, &mismatch)) {
 			rc = dimg_err(err, DIMG_EFORMAT, (int64_t)rec_off,
 				      "bad directory record (length %u)", buf[pos]);
 			break;
 		}
 		pos += r.len;
+		if (mismatch) /* little-endian wins; counted for the caller */
+			__atomic_add_fetch(&fs->endian_mismatches, 1, __ATOMIC_RELAXED);
 		if (cur) { /* continuation of a multi-extent file */
 			rc = add_extent(fs, cur, &r, rec_off, err);
 			if (rc)
@@ -1033,6 +1036,13 @@ static void iso_close(struct dimg_fs *dfs, void *state)
 	iso_fs_fini(state);
 }
 
+static uint64_t iso_anomalies(struct dimg_fs *dfs, void *state)
+{
+	struct iso_fs *fs = state;
+	(void)dfs;
+	return __atomic_load_n(&fs->endian_mismatches, __ATOMIC_RELAXED);
+}
+
 const struct dimg_fs_driver iso9660_fs_driver = {
 	.info = {
 		.name = "iso9660",
@@ -1052,6 +1062,7 @@ const struct dimg_fs_driver iso9660_fs_driver = {
 	.read = iso_read,
 	.readlink = iso_readlink,
 	.extents = iso_extents,
+	.anomalies = iso_anomalies,
 	.report = iso9660_report,
 	.boot_entries = iso9660_boot_entries,
 };

@@ -66,6 +66,7 @@ struct iso_fs {
 	struct iso_node *cache[ISO_NODE_CACHE];
 	struct iso_zcache *zcache; /* ISO_ZCACHE_BLOCKS entries, allocated on first use */
 	uint64_t zclock;
+	uint64_t endian_mismatches; /* directory records read whose halves differ */
 };
 
 int iso_fs_init(struct iso_fs *fs, struct dimg_image *img, const struct dimg_fs_options *opt,
