@@ -35,7 +35,7 @@ asan:
 	$(MAKE) check BUILD=build-asan
 
 fuzz:
-	CC=clang $(MESON) setup build-fuzz -Dfuzzing=true -Db_sanitize=address,undefined \
+	CC=clang $(MESON) setup build-fuzz -Dfuzzing=true -Dtests=disabled -Db_sanitize=address,undefined \
 	  -Db_lundef=false 2>/dev/null || true
 	ninja -C build-fuzz
 
