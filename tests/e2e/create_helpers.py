@@ -701,31 +701,7 @@ def owners(root) -> dict:
 # sparse files and streams
 
 
-def sparse_sha256(path, size) -> str:
-    """sha256 of a (sparse) file, hashing holes from a zero buffer without reading them."""
-    h = hashlib.sha256()
-    zero = bytes(1 << 24)
-    with open(path, "rb") as f:
-        fd = f.fileno()
-        pos = 0
-        while pos < size:
-            try:
-                data = os.lseek(fd, pos, os.SEEK_DATA)
-            except OSError:
-                data = size
-            while pos < data:
-                n = min(len(zero), data - pos)
-                h.update(zero[:n])
-                pos += n
-            if pos >= size:
-                break
-            hole = os.lseek(fd, pos, os.SEEK_HOLE)
-            f.seek(pos)
-            while pos < hole:
-                b = f.read(min(1 << 24, hole - pos))
-                h.update(b)
-                pos += len(b)
-    return h.hexdigest()
+sparse_sha256 = tl.sparse_sha256
 
 
 def stream_sha256(cmd, timeout=900) -> tuple[str, int, int, bytes]:

@@ -658,34 +658,6 @@ MARKS = {0: b"HEAD-OF-HUGE", 4294965248 - 7: b"ACROSS-EXTENT-BOUNDARY", 3 << 30:
          HUGE - 4: b"TAIL"}
 
 
-def _sparse_sha256(path, size):
-    """sha256 of a (sparse) file, hashing holes from a zero buffer without reading them."""
-    import hashlib
-    h = hashlib.sha256()
-    zero = bytes(1 << 24)
-    with open(path, "rb") as f:
-        fd = f.fileno()
-        pos = 0
-        while pos < size:
-            try:
-                data = os.lseek(fd, pos, os.SEEK_DATA)
-            except OSError:
-                data = size
-            while pos < data:
-                n = min(len(zero), data - pos)
-                h.update(zero[:n])
-                pos += n
-            if pos >= size:
-                break
-            hole = os.lseek(fd, pos, os.SEEK_HOLE)
-            f.seek(pos)
-            while pos < hole:
-                b = f.read(min(1 << 24, hole - pos))
-                h.update(b)
-                pos += len(b)
-    return h.hexdigest()
-
-
 @pytest.fixture(scope="session")
 def huge_image(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("huge")
@@ -700,7 +672,7 @@ def huge_image(tmp_path_factory):
     os.utime(src / "huge.bin", (1300000000, 1300000000))
     img = tmp / "huge.iso"
     tl.make_xorriso_mkisofs(src, img, ["-R", "-J", "-iso-level", "3"])
-    yield {"image": img, "src": src, "sha": _sparse_sha256(src / "huge.bin", HUGE)}
+    yield {"image": img, "src": src, "sha": tl.sparse_sha256(src / "huge.bin", HUGE)}
     img.unlink()    # 4.2 GiB of real blocks: do not leave it in pytest's kept temp dirs
 
 
@@ -729,7 +701,7 @@ def test_multi_extent_huge(dimg, huge_image, tmp_path):
         for off, b in MARKS.items():
             f.seek(off)
             assert f.read(len(b)) == b, off
-    assert _sparse_sha256(out, HUGE) == huge_image["sha"]
+    assert tl.sparse_sha256(out, HUGE) == huge_image["sha"]
     assert (dest / "small.txt").read_text() == "after the huge file\n"
 
 
