@@ -1,0 +1,223 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The CD disc model shared by every raw CD container (cue, toc, ccd, plain
+ * ISO as a one-track disc): sessions -> tracks -> indexes, flags, ISRC,
+ * catalog, CD-TEXT, and where each sector's bytes are stored.
+ *
+ * Addresses are LBAs of the image: LBA 0 is the first sector of the first
+ * FILE (MSF 00:00:00 in a cue sheet), which on a pressed disc is MSF
+ * 00:02:00.  A track covers [begin, end): its pregap (INDEX 00 or PREGAP)
+ * from begin to INDEX 01, then its data, then its POSTGAP.  The sectors of a
+ * track come from an ordered list of segments: a run of sectors stored in a
+ * file, or a run generated on the fly (silence for audio, empty sectors with
+ * valid headers, EDC and ECC for data).
+ */
+#ifndef DIMG_CD_DISC_H
+#define DIMG_CD_DISC_H
+
+#include "core/core.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define CD_MAX_TRACKS 99
+#define CD_MAX_INDEX 99
+#define CD_MAX_FILES 256
+#define CD_MAX_SEGS 4096
+#define CD_MAX_REMS 64
+/* Largest LBA accepted anywhere (99:59:74, beyond any real disc). */
+#define CD_MAX_LBA (100 * 60 * 75)
+/* Sectors between two sessions that no image stores: the lead-out of the
+ * first session (6750) and the lead-in of the next (4500). */
+#define CD_SESSION_GAP 11250
+
+/* Track modes, named as in a cue sheet; the stored sector size follows. */
+enum cd_tmode {
+	CD_TM_AUDIO,
+	CD_TM_CDG,        /* audio + 96 bytes of R-W subchannel per sector */
+	CD_TM_MODE1_2048,
+	CD_TM_MODE1_2352,
+	CD_TM_MODE2_2048, /* Mode 2 XA Form 1 user data only */
+	CD_TM_MODE2_2324, /* Mode 2 XA Form 2 user data only */
+	CD_TM_MODE2_2336, /* subheader + user data + EDC/ECC */
+	CD_TM_MODE2_2352,
+	CD_TM_CDI_2336,
+	CD_TM_CDI_2352,
+	CD_TM_COUNT
+};
+
+struct cd_tmode_info {
+	const char *cue;       /* "MODE1/2352" */
+	uint16_t sector_size;  /* bytes per sector in the file */
+	uint8_t data_mode;     /* 0 audio, 1, 2 */
+	bool raw;              /* stores sync and header */
+};
+extern const struct cd_tmode_info cd_tmodes[CD_TM_COUNT];
+/* Parses a cue-sheet mode name (case-insensitive); -1 if unknown. */
+int cd_tmode_parse(const char *s);
+
+/* Control flags (Q-channel ADR/CTL bits as cue FLAGS name them). */
+#define CD_FLAG_DCP 0x2u  /* digital copy permitted */
+#define CD_FLAG_4CH 0x8u  /* four-channel audio */
+#define CD_FLAG_PRE 0x1u  /* pre-emphasis */
+#define CD_FLAG_SCMS 0x80u /* serial copy management (not a CTL bit) */
+
+enum cd_ftype { CD_FILE_BINARY, CD_FILE_MOTOROLA, CD_FILE_WAVE };
+
+struct cd_file {
+	char *name;           /* as written in the sheet */
+	enum cd_ftype type;
+	struct dimg_io *io;   /* NULL until opened */
+	uint64_t data_off;    /* WAVE: first PCM byte; else 0 */
+	uint64_t size;        /* usable bytes from data_off */
+};
+
+struct cd_seg {
+	int file;             /* index in disc->files; -1 generated */
+	uint64_t offset;      /* byte offset from the file's data_off */
+	uint32_t sectors;
+};
+
+/* CD-TEXT fields kept per disc (block 0) and per track. */
+enum cd_text_field {
+	CDT_TITLE,
+	CDT_PERFORMER,
+	CDT_SONGWRITER,
+	CDT_COMPOSER,
+	CDT_ARRANGER,
+	CDT_MESSAGE,
+	CDT_DISC_ID,
+	CDT_GENRE,
+	CDT_UPC_ISRC,
+	CDT_COUNT
+};
+extern const char *const cd_text_names[CDT_COUNT]; /* "TITLE", ... */
+
+struct cd_track {
+	uint8_t number;       /* 1..99 as recorded */
+	uint8_t session;      /* 1-based */
+	enum cd_tmode mode;
+	uint8_t flags;        /* CD_FLAG_* */
+	int32_t begin;        /* first sector (pregap included) */
+	int32_t start;        /* INDEX 01 */
+	int32_t end;          /* one past the last sector (postgap included) */
+	uint32_t pregap_gen;  /* leading generated sectors (cue PREGAP) */
+	uint32_t postgap;     /* trailing generated sectors (cue POSTGAP) */
+	int32_t index[CD_MAX_INDEX + 1]; /* absolute LBA, -1 absent */
+	char isrc[13];
+	int first_seg, nsegs;
+	/* Parse time only (cue/toc): the FILE the track's INDEX times refer
+	 * to, -1 none; index[] holds file-relative frames until layout. */
+	int file;
+};
+
+struct cd_disc {
+	int ntracks;
+	struct cd_track tracks[CD_MAX_TRACKS];
+	int nsessions;
+	int32_t leadout;      /* one past the last sector of the last track */
+	char catalog[14];     /* 13 digits or "" */
+	char *text[CD_MAX_TRACKS + 1][CDT_COUNT]; /* [0] disc, [n] track number n */
+	char *cdtextfile;     /* CDTEXTFILE name from a cue sheet */
+	char *rems[CD_MAX_REMS]; /* disc-level REM lines kept verbatim (after "REM ") */
+	int nrems;
+	int nfiles;
+	struct cd_file files[CD_MAX_FILES];
+	int nsegs;
+	struct cd_seg segs[CD_MAX_SEGS];
+	/* Subchannel: 96 bytes per sector for LBAs [sub_begin, ...). */
+	int sub_file;         /* -1 none */
+	bool sub_interleaved; /* raw P-W interleaved (as read from a drive) */
+	int32_t sub_begin;
+};
+
+struct cd_disc *cd_disc_new(void);
+void cd_disc_free(struct cd_disc *d);
+/* Adds a file name; returns its index or a DIMG_E* code. */
+int cd_disc_add_file(struct cd_disc *d, const char *name, enum cd_ftype type,
+		     struct dimg_error *err);
+/* Appends a segment to track t (which must be the last track). */
+int cd_disc_add_seg(struct cd_disc *d, struct cd_track *t, int file, uint64_t offset,
+		    uint32_t sectors, struct dimg_error *err);
+int cd_disc_set_text(struct cd_disc *d, int track, enum cd_text_field f, const char *val,
+		     struct dimg_error *err);
+/* Checks the finished model: tracks in order, begin <= index <= end, one
+ * mode per track, segments covering every track exactly, sessions. */
+int cd_disc_validate(const struct cd_disc *d, struct dimg_error *err);
+
+/* Opens the files named by the model: relative names resolved in dir (a
+ * name that is absolute or leaves dir through ".." is refused), matched
+ * case-insensitively when the exact name is missing; WAVE headers parsed.
+ * Segments must then lie inside their files. */
+int cd_disc_open_files(struct cd_disc *d, const char *dir, struct dimg_error *err);
+
+/* Track that holds lba, or NULL. */
+const struct cd_track *cd_disc_track_at(const struct cd_disc *d, int32_t lba);
+/* The data track whose file system the readers see: the first data track of
+ * the last session that has one; NULL for a pure audio disc. */
+const struct cd_track *cd_disc_data_track(const struct cd_disc *d);
+
+/* Reads count sectors of track t from lba on, as the track stores them
+ * (cd_tmodes[t->mode].sector_size bytes each), generating sectors that no
+ * file holds.  MOTOROLA audio is returned little-endian. */
+int cd_read_stored(const struct cd_disc *d, const struct cd_track *t, int32_t lba,
+		   uint32_t count, uint8_t *buf, struct dimg_error *err);
+/* Converts one stored sector of mode m at lba into 2352 raw bytes (sync,
+ * header, subheader, EDC, ECC regenerated for cooked modes). */
+void cd_stored_to_raw(enum cd_tmode m, int32_t lba, const uint8_t *in, uint8_t *raw);
+/* The inverse: extracts the stored form of a raw sector; returns false when
+ * the raw sector is not exactly what cd_stored_to_raw would make of it
+ * (the conversion would lose bytes). */
+bool cd_raw_to_stored(enum cd_tmode m, int32_t lba, const uint8_t *raw, uint8_t *out);
+/* Reads count raw 2352-byte sectors from lba on (any tracks). */
+int cd_read_raw(const struct cd_disc *d, int32_t lba, uint32_t count, uint8_t *buf,
+		struct dimg_error *err);
+/* Reads 96-byte subchannel blocks (deinterleaved P..W, 12 bytes each);
+ * returns DIMG_ENOTFOUND when the image has none. */
+int cd_read_sub(const struct cd_disc *d, int32_t lba, uint32_t count, uint8_t *buf,
+		struct dimg_error *err);
+
+/* Converts between the interleaved (drive) and deinterleaved (CloneCD)
+ * layouts of 96-byte subchannel blocks. */
+void cd_sub_deinterleave(const uint8_t in[96], uint8_t out[96]);
+void cd_sub_interleave(const uint8_t in[96], uint8_t out[96]);
+/* Generates P and Q (mode 1, position) for lba from the track table into a
+ * deinterleaved 96-byte block (R-W zero). */
+void cd_sub_generate(const struct cd_disc *d, int32_t lba, uint8_t out[96]);
+
+/* Text formats.  Parsers fill an empty disc model from a sheet in memory
+ * (name is used in errors: "name:line:col: message"); writers produce the
+ * sheet for a model whose files are already named. */
+int cd_cue_parse(struct cd_disc *d, const char *text, size_t len, const char *name,
+		 struct dimg_error *err);
+int cd_toc_parse(struct cd_disc *d, const char *text, size_t len, const char *name,
+		 struct dimg_error *err);
+int cd_ccd_parse(struct cd_disc *d, const char *text, size_t len, const char *name,
+		 struct dimg_error *err);
+/* Completes a parsed model once file sizes are known (cue: the last track of
+ * each FILE extends to the end of the file). */
+int cd_cue_layout(struct cd_disc *d, struct dimg_error *err);
+int cd_toc_layout(struct cd_disc *d, struct dimg_error *err);
+int cd_ccd_layout(struct cd_disc *d, struct dimg_error *err);
+
+/* Growable text buffer for the writers. */
+struct cd_text_out {
+	char *buf;
+	size_t len, cap;
+	bool failed;
+};
+void cd_out_printf(struct cd_text_out *o, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+int cd_cue_write(const struct cd_disc *d, struct cd_text_out *o, struct dimg_error *err);
+int cd_toc_write(const struct cd_disc *d, struct cd_text_out *o, struct dimg_error *err);
+int cd_ccd_write(const struct cd_disc *d, struct cd_text_out *o, struct dimg_error *err);
+
+/* CD-TEXT binary packs (18 bytes each incl. CRC; a .cdt file): decoding
+ * fills disc text fields (block 0), encoding makes the packs of block 0. */
+int cd_cdtext_decode(struct cd_disc *d, const uint8_t *packs, size_t len,
+		     struct dimg_error *err);
+int cd_cdtext_encode(const struct cd_disc *d, uint8_t **packs, size_t *len,
+		     struct dimg_error *err);
+
+#endif
