@@ -7,10 +7,10 @@
 #include <string.h>
 
 extern const struct cli_cmd cmd_info, cmd_ls, cmd_cat, cmd_extract, cmd_formats, cmd_create,
-	cmd_mkisofs, cmd_mount, cmd_umount;
+	cmd_mkisofs, cmd_mount, cmd_umount, cmd_convert, cmd_verify, cmd_hash;
 
 const struct cli_cmd *const cli_commands[] = {
-	&cmd_info, &cmd_ls, &cmd_cat, &cmd_extract, &cmd_create, &cmd_mkisofs, &cmd_mount, &cmd_umount,
+	&cmd_info, &cmd_ls, &cmd_cat, &cmd_extract, &cmd_convert, &cmd_verify, &cmd_hash, &cmd_create, &cmd_mkisofs, &cmd_mount, &cmd_umount,
 	&cmd_formats, NULL,
 };
 

@@ -364,6 +364,45 @@ DIMG_API int dimg_boot_entries(struct dimg_image *img, struct dimg_boot_entry *e
 DIMG_API int64_t dimg_boot_read(struct dimg_image *img, const struct dimg_boot_entry *ent,
 				uint64_t off, void *buf, size_t len, struct dimg_error *err);
 
+/* ---- CD images: convert, verify, hash ---------------------------------- */
+
+struct dimg_convert_options {
+	const char *to;       /* iso, cue, toc, ccd, wav, raw; NULL: from the output name */
+	int split;            /* cue: one BIN per track (Redump style) */
+	int track;            /* wav/raw: track number (0: the only audio track) */
+	int with_pregap;      /* wav/raw: include the track's pregap */
+	int lossy;            /* write even when the output cannot hold everything */
+	int force;            /* replace existing outputs */
+	dimg_progress_fn progress;
+	void *progress_ctx;
+};
+
+/* Converts a CD image (or a plain ISO, as a one-track Mode 1 disc) into out
+ * and the files it names.  Outputs appear atomically.  Refuses with
+ * DIMG_EUNSUPPORTED and a list of what would be lost unless opt->lossy;
+ * *summary (may be NULL) tells what was written and lost. */
+DIMG_API int dimg_convert(struct dimg_image *img, const char *out,
+			  const struct dimg_convert_options *opt, struct dimg_node **summary,
+			  struct dimg_error *err);
+
+/* Checks every raw sector (sync, header, MSF, mode, EDC, ECC), the
+ * subchannel Q CRCs, and the structures dimg understands.  Returns 0 when
+ * the check ran (see "status" in *report: "good", "corrupt", "warnings"),
+ * or a DIMG_E* code when it could not complete. */
+DIMG_API int dimg_verify(struct dimg_image *img, dimg_progress_fn progress, void *ctx,
+			 struct dimg_node **report, struct dimg_error *err);
+
+#define DIMG_HASH_CRC32 0x1u
+#define DIMG_HASH_MD5 0x2u
+#define DIMG_HASH_SHA1 0x4u
+#define DIMG_HASH_SHA256 0x8u
+/* Hashes the image's data in one pass (all algorithms at once, on two
+ * threads): the bytes of its data files in track order, and with per_track
+ * each track's bytes as stored in its file (as Redump computes them). */
+DIMG_API int dimg_hash(struct dimg_image *img, unsigned algos, int per_track,
+		       dimg_progress_fn progress, void *ctx, struct dimg_node **report,
+		       struct dimg_error *err);
+
 #ifdef __cplusplus
 }
 #endif

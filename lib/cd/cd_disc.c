@@ -48,7 +48,7 @@ void cd_disc_free(struct cd_disc *d)
 		return;
 	for (int i = 0; i < d->nfiles; i++) {
 		free(d->files[i].name);
-		if (d->files[i].io)
+		if (d->files[i].io && !d->files[i].borrowed)
 			io_close(d->files[i].io);
 	}
 	for (int t = 0; t <= CD_MAX_TRACKS; t++)
@@ -127,7 +127,7 @@ int cd_disc_validate(const struct cd_disc *d, struct dimg_error *err)
 		if (t->number < 1 || t->number > 99 ||
 		    (i && t->number != d->tracks[i - 1].number + 1))
 			return dimg_err(err, DIMG_EFORMAT, DIMG_OFFSET_NONE,
-					"track %d: numbers must run 1..99 without gaps", t->number);
+					"track %d: numbers must rise by one (1..99)", t->number);
 		if (t->session < 1 || t->session > d->nsessions ||
 		    (i && t->session < d->tracks[i - 1].session))
 			return dimg_err(err, DIMG_EFORMAT, DIMG_OFFSET_NONE,

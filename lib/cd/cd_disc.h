@@ -70,6 +70,7 @@ struct cd_file {
 	struct dimg_io *io;   /* NULL until opened */
 	uint64_t data_off;    /* WAVE: first PCM byte; else 0 */
 	uint64_t size;        /* usable bytes from data_off */
+	bool borrowed;        /* io belongs to the image (plain ISO), not closed here */
 };
 
 struct cd_seg {
@@ -129,6 +130,7 @@ struct cd_disc {
 	int sub_file;         /* -1 none */
 	bool sub_interleaved; /* raw P-W interleaved (as read from a drive) */
 	int32_t sub_begin;
+	bool plain;           /* made from a plain ISO (image_disc) */
 };
 
 struct cd_disc *cd_disc_new(void);

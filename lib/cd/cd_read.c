@@ -1,2 +1,362 @@
 /* SPDX-License-Identifier: MIT */
+/*
+ * Opening the files a disc model names, and reading sectors: stored as the
+ * track keeps them, raw 2352-byte, subchannel.  Raw <-> stored conversion
+ * happens here once for every container.
+ */
 #include "cd/cd_disc.h"
+#include "cd/cd_sector.h"
+#include "util/bytes.h"
+#include "util/checked.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* Subheaders written when a cooked Mode 2 sector is expanded: Form 1 data,
+ * Form 2 data (submode 0x08 / 0x20, ECMA-130 / CD-ROM XA). */
+/* TEMP-WEAK */
+#pragma weak cd_sub_deinterleave
+
+static const uint8_t sub_form1[4] = { 0, 0, 0x08, 0 };
+static const uint8_t sub_form2[4] = { 0, 0, 0x20, 0 };
+
+/* ---- opening ----------------------------------------------------------- */
+
+/* A sheet may only name files in its own folder or below. */
+static int check_name(const char *name, struct dimg_error *err)
+{
+	const char *p = name;
+	if (!*name)
+		return dimg_err(err, DIMG_EFORMAT, DIMG_OFFSET_NONE, "empty FILE name");
+	if (name[0] == '/' || name[0] == '\\' || (name[0] && name[1] == ':'))
+		return dimg_err(err, DIMG_EFORMAT, DIMG_OFFSET_NONE,
+				"FILE \"%s\" is an absolute path; only files next to the sheet are "
+				"read",
+				name);
+	while (*p) {
+		size_t n = strcspn(p, "/\\");
+		if (n == 2 && p[0] == '.' && p[1] == '.')
+			return dimg_err(err, DIMG_EFORMAT, DIMG_OFFSET_NONE,
+					"FILE \"%s\" leaves the sheet's folder (..)", name);
+		p += n;
+		while (*p == '/' || *p == '\\')
+			p++;
+	}
+	return 0;
+}
+
+/* Opens dir/rel; when missing, looks for a case-insensitive match of the
+ * last component (sheets written on Windows name "TRACK.BIN" for
+ * "track.bin"). */
+static int open_rel(struct dimg_io **io, const char *dir, const char *name,
+		    struct dimg_error *err)
+{
+	char path[4096], rel[4096];
+	struct dimg_error tmp;
+	size_t i;
+	int rc;
+	snprintf(rel, sizeof(rel), "%s", name);
+	for (i = 0; rel[i]; i++)
+		if (rel[i] == '\\')
+			rel[i] = '/';
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, rel) >= sizeof(path))
+		return dimg_err(err, DIMG_ELIMIT, DIMG_OFFSET_NONE, "FILE name too long");
+	dimg_error_clear(&tmp);
+	rc = io_open_file(io, path, &tmp);
+	if (rc == 0)
+		return 0;
+	if (tmp.sys_errno != ENOENT)
+		return dimg_err_sys(err, tmp.sys_errno, DIMG_OFFSET_NONE, "FILE \"%s\": %s", name,
+				    tmp.message);
+	char *slash = strrchr(path, '/');
+	*slash = 0;
+	DIR *dh = opendir(path);
+	if (dh) {
+		struct dirent *e;
+		char found[256] = "";
+		while ((e = readdir(dh)) != NULL)
+			if (!strcasecmp(e->d_name, slash + 1)) {
+				snprintf(found, sizeof(found), "%s", e->d_name);
+				break;
+			}
+		closedir(dh);
+		if (found[0] && strlen(path) + strlen(found) + 2 < sizeof(path)) {
+			strcat(path, "/");
+			strcat(path, found);
+			return io_open_file(io, path, err);
+		}
+	}
+	return dimg_err(err, DIMG_ENOTFOUND, DIMG_OFFSET_NONE,
+			"FILE \"%s\" named by the sheet does not exist in %s", name, dir);
+}
+
+/* RIFF WAVE: only 16-bit stereo 44.1 kHz PCM is CD audio. */
+static int parse_wave(struct cd_file *f, struct dimg_error *err)
+{
+	uint8_t h[12], ch[8], fmt[16];
+	uint64_t off = 12;
+	bool have_fmt = false;
+	int rc = io_read(f->io, h, 12, 0, err);
+	if (rc)
+		return rc;
+	if (memcmp(h, "RIFF", 4) || memcmp(h + 8, "WAVE", 4))
+		return dimg_err(err, DIMG_EFORMAT, 0, "%s: not a RIFF WAVE file", f->name);
+	for (int n = 0; n < 64; n++) {
+		uint32_t len;
+		if (off + 8 > f->io->size)
+			break;
+		if ((rc = io_read(f->io, ch, 8, off, err)))
+			return rc;
+		len = ld_le32(ch + 4);
+		if (!memcmp(ch, "fmt ", 4)) {
+			if (len < 16 || (rc = io_read(f->io, fmt, 16, off + 8, err)))
+				return rc ? rc : dimg_err(err, DIMG_EFORMAT, (int64_t)off,
+							  "%s: short fmt chunk", f->name);
+			if (ld_le16(fmt) != 1 || ld_le16(fmt + 2) != 2 ||
+			    ld_le32(fmt + 4) != 44100 || ld_le16(fmt + 14) != 16)
+				return dimg_err(err, DIMG_EFORMAT, (int64_t)off,
+						"%s: not 16-bit stereo 44.1 kHz PCM", f->name);
+			have_fmt = true;
+		} else if (!memcmp(ch, "data", 4)) {
+			if (!have_fmt)
+				return dimg_err(err, DIMG_EFORMAT, (int64_t)off,
+						"%s: data chunk before fmt chunk", f->name);
+			f->data_off = off + 8;
+			f->size = f->io->size - f->data_off;
+			if (len < f->size)
+				f->size = len;
+			return 0;
+		}
+		off += 8 + (uint64_t)len + (len & 1);
+	}
+	return dimg_err(err, DIMG_EFORMAT, 0, "%s: no data chunk", f->name);
+}
+
+int cd_disc_open_files(struct cd_disc *d, const char *dir, struct dimg_error *err)
+{
+	for (int i = 0; i < d->nfiles; i++) {
+		struct cd_file *f = &d->files[i];
+		int rc;
+		if (f->io)
+			continue;
+		if ((rc = check_name(f->name, err)))
+			return rc;
+		if (!dir)
+			return dimg_err(err, DIMG_ENOTFOUND, DIMG_OFFSET_NONE,
+					"FILE \"%s\": the sheet has no folder to look in", f->name);
+		if ((rc = open_rel(&f->io, dir, f->name, err))) {
+			if (rc == DIMG_ENOTFOUND && i == d->sub_file) {
+				/* a CloneCD image without its .sub is still an image */
+				dimg_error_clear(err);
+				d->sub_file = -1;
+				continue;
+			}
+			return rc;
+		}
+		f->data_off = 0;
+		f->size = f->io->size;
+		if (f->type == CD_FILE_WAVE && (rc = parse_wave(f, err)))
+			return rc;
+	}
+	return 0;
+}
+
+/* ---- sector forms ------------------------------------------------------ */
+
+static void put_header(uint8_t *raw, int32_t lba, uint8_t mode)
+{
+	uint8_t m, s, f;
+	memcpy(raw, cd_sync, CD_SYNC_LEN);
+	cd_lba_to_msf(lba, &m, &s, &f);
+	raw[12] = cd_bcd(m);
+	raw[13] = cd_bcd(s);
+	raw[14] = cd_bcd(f);
+	raw[15] = mode;
+}
+
+void cd_stored_to_raw(enum cd_tmode m, int32_t lba, const uint8_t *in, uint8_t *raw)
+{
+	switch (m) {
+	case CD_TM_MODE1_2048:
+		cd_sector_encode(raw, lba, CD_MODE1, in, NULL);
+		break;
+	case CD_TM_MODE2_2048:
+		cd_sector_encode(raw, lba, CD_MODE2_FORM1, in, sub_form1);
+		break;
+	case CD_TM_MODE2_2324:
+		cd_sector_encode(raw, lba, CD_MODE2_FORM2, in, sub_form2);
+		break;
+	case CD_TM_MODE2_2336:
+	case CD_TM_CDI_2336:
+		put_header(raw, lba, 2);
+		memcpy(raw + 16, in, 2336);
+		break;
+	default: /* audio, CDG and the raw data modes keep 2352 bytes */
+		memcpy(raw, in, CD_RAW);
+		break;
+	}
+}
+
+bool cd_raw_to_stored(enum cd_tmode m, int32_t lba, const uint8_t *raw, uint8_t *out)
+{
+	uint8_t chk[CD_RAW];
+	switch (m) {
+	case CD_TM_MODE1_2048:
+		memcpy(out, raw + 16, 2048);
+		break;
+	case CD_TM_MODE2_2048:
+		memcpy(out, raw + 24, 2048);
+		break;
+	case CD_TM_MODE2_2324:
+		memcpy(out, raw + 24, 2324);
+		break;
+	case CD_TM_MODE2_2336:
+	case CD_TM_CDI_2336:
+		memcpy(out, raw + 16, 2336);
+		break;
+	default:
+		memcpy(out, raw, CD_RAW);
+		return true;
+	}
+	cd_stored_to_raw(m, lba, out, chk);
+	return memcmp(chk, raw, CD_RAW) == 0;
+}
+
+/* The stored form of a sector no file holds: silence, or an empty data
+ * sector of the track's mode with a valid header. */
+static void generated(enum cd_tmode m, int32_t lba, uint8_t *out)
+{
+	static const uint8_t zero[2352];
+	size_t ss = cd_tmodes[m].sector_size;
+	memset(out, 0, ss);
+	if (m == CD_TM_MODE1_2352)
+		cd_sector_encode(out, lba, CD_MODE1, zero, NULL);
+	else if (m == CD_TM_MODE2_2352 || m == CD_TM_CDI_2352)
+		put_header(out, lba, 2);
+}
+
+/* ---- reading ----------------------------------------------------------- */
+
+static void swap16(uint8_t *p, size_t len)
+{
+	for (size_t i = 0; i + 1 < len; i += 2) {
+		uint8_t t = p[i];
+		p[i] = p[i + 1];
+		p[i + 1] = t;
+	}
+}
+
+int cd_read_stored(const struct cd_disc *d, const struct cd_track *t, int32_t lba,
+		   uint32_t count, uint8_t *buf, struct dimg_error *err)
+{
+	size_t ss = cd_tmodes[t->mode].sector_size;
+	int32_t seg_lba = t->begin;
+	if (lba < t->begin || lba > t->end || count > (uint32_t)(t->end - lba))
+		return dimg_err(err, DIMG_ERANGE, DIMG_OFFSET_NONE,
+				"sectors %d+%u lie outside track %d", lba, count, t->number);
+	for (int s = 0; s < t->nsegs && count; s++) {
+		const struct cd_seg *g = &d->segs[t->first_seg + s];
+		int32_t seg_end = seg_lba + (int32_t)g->sectors;
+		if (lba < seg_end) {
+			uint32_t n = (uint32_t)(seg_end - lba);
+			if (n > count)
+				n = count;
+			if (g->file < 0) {
+				for (uint32_t k = 0; k < n; k++)
+					generated(t->mode, lba + (int32_t)k, buf + k * ss);
+			} else {
+				const struct cd_file *f = &d->files[g->file];
+				uint64_t off = f->data_off + g->offset + (uint64_t)(lba - seg_lba) * ss;
+				int rc;
+				if (!f->io)
+					return dimg_err(err, DIMG_EINVAL, DIMG_OFFSET_NONE,
+							"%s is not open", f->name);
+				rc = io_read(f->io, buf, n * ss, off, err);
+				if (rc) {
+					dimg_err_what(err, f->name);
+					return rc;
+				}
+				if (f->type == CD_FILE_MOTOROLA && cd_tmodes[t->mode].data_mode == 0)
+					swap16(buf, n * ss);
+			}
+			buf += n * ss;
+			lba += (int32_t)n;
+			count -= n;
+		}
+		seg_lba = seg_end;
+	}
+	if (count)
+		return dimg_err(err, DIMG_EFORMAT, DIMG_OFFSET_NONE,
+				"track %d: segments do not cover its sectors", t->number);
+	return 0;
+}
+
+#define RAW_BATCH 64u
+
+int cd_read_raw(const struct cd_disc *d, int32_t lba, uint32_t count, uint8_t *buf,
+		struct dimg_error *err)
+{
+	uint8_t *tmp = NULL;
+	int rc = 0;
+	while (count && rc == 0) {
+		const struct cd_track *t = cd_disc_track_at(d, lba);
+		if (!t) {
+			rc = dimg_err(err, DIMG_ERANGE, DIMG_OFFSET_NONE,
+				      "LBA %d is not inside any track", lba);
+			break;
+		}
+		uint32_t n = (uint32_t)(t->end - lba);
+		size_t ss = cd_tmodes[t->mode].sector_size;
+		if (n > count)
+			n = count;
+		if (ss == CD_RAW) {
+			rc = cd_read_stored(d, t, lba, n, buf, err);
+		} else {
+			if (n > RAW_BATCH)
+				n = RAW_BATCH;
+			if (!tmp && !(tmp = malloc(RAW_BATCH * 2448u))) {
+				rc = dimg_err(err, DIMG_ENOMEM, DIMG_OFFSET_NONE, "out of memory");
+				break;
+			}
+			rc = cd_read_stored(d, t, lba, n, tmp, err);
+			for (uint32_t k = 0; rc == 0 && k < n; k++)
+				cd_stored_to_raw(t->mode, lba + (int32_t)k, tmp + k * ss,
+						 buf + (size_t)k * CD_RAW);
+		}
+		buf += (size_t)n * CD_RAW;
+		lba += (int32_t)n;
+		count -= n;
+	}
+	free(tmp);
+	return rc;
+}
+
+int cd_read_sub(const struct cd_disc *d, int32_t lba, uint32_t count, uint8_t *buf,
+		struct dimg_error *err)
+{
+	const struct cd_file *f;
+	uint64_t off;
+	int rc;
+	if (d->sub_file < 0 || !d->files[d->sub_file].io)
+		return DIMG_ENOTFOUND;
+	f = &d->files[d->sub_file];
+	if (lba < d->sub_begin)
+		return dimg_err(err, DIMG_ERANGE, DIMG_OFFSET_NONE, "no subchannel for LBA %d", lba);
+	off = (uint64_t)(lba - d->sub_begin) * 96u;
+	rc = io_read(f->io, buf, (size_t)count * 96u, f->data_off + off, err);
+	if (rc) {
+		dimg_err_what(err, f->name);
+		return rc;
+	}
+	if (d->sub_interleaved)
+		for (uint32_t k = 0; k < count; k++) {
+			uint8_t t[96];
+			cd_sub_deinterleave(buf + k * 96, t);
+			memcpy(buf + k * 96, t, 96);
+		}
+	return 0;
+}

@@ -108,8 +108,11 @@ struct dimg_fs_driver {
 extern const struct dimg_container_driver *const dimg_container_drivers[];
 extern const struct dimg_fs_driver *const dimg_fs_drivers[];
 
+struct cd_disc;
+
 struct dimg_image {
 	struct dimg_io *io;
+	struct cd_disc *disc; /* raw CD containers; plain ISO once asked for */
 	const struct dimg_container_driver *drv;
 	void *state;
 	uint64_t size; /* cooked medium size in bytes */
@@ -123,6 +126,10 @@ struct dimg_fs {
 	enum dimg_view view;
 	dimg_ino root;
 };
+
+/* The image as a CD: the container's disc model, or for a plain image of
+ * 2048-byte sectors a one-track Mode 1 disc made on first use. */
+struct cd_disc *image_disc(struct dimg_image *img, struct dimg_error *err);
 
 /* Reads cooked medium bytes (bounds-checked). */
 int medium_read(struct dimg_image *img, void *buf, size_t len, uint64_t off,

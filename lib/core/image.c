@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Images: probe the container drivers, open, read the cooked medium. */
 #include "core/core.h"
+#include "cd/cd_disc.h"
 #include "util/checked.h"
 
 #include <stdlib.h>
@@ -143,6 +144,7 @@ void dimg_image_close(struct dimg_image *img)
 	if (img->drv && img->drv->close)
 		img->drv->close(img, img->state);
 	free(img->state);
+	cd_disc_free(img->disc);
 	io_close(img->io);
 	free(img->path);
 	free(img);
@@ -186,8 +188,10 @@ int dimg_image_report(struct dimg_image *img, struct dimg_node **out, struct dim
 		rc = img->drv->report(img, img->state, root, err);
 	for (size_t i = 0; rc == 0 && dimg_fs_drivers[i]; i++) {
 		const struct dimg_fs_driver *d = dimg_fs_drivers[i];
+		/* on a CD the file system is one layer down: its facts (and its
+		 * own "sessions") go in their own object */
 		if (d->report && d->probe && d->probe(img) > 0)
-			rc = d->report(img, root, err);
+			rc = d->report(img, img->disc ? node_object(root, "filesystem") : root, err);
 	}
 	if (rc == 0 && node_failed(root))
 		rc = dimg_err(err, DIMG_ENOMEM, DIMG_OFFSET_NONE, "out of memory");
@@ -227,4 +231,46 @@ int64_t dimg_boot_read(struct dimg_image *img, const struct dimg_boot_entry *ent
 		len = (size_t)(img->size - start);
 	rc = medium_read(img, buf, len, start, err);
 	return rc ? rc : (int64_t)len;
+}
+
+struct cd_disc *image_disc(struct dimg_image *img, struct dimg_error *err)
+{
+	struct cd_disc *d;
+	struct cd_track *t;
+	int f;
+	if (img->disc)
+		return img->disc;
+	if (img->drv->read || img->io->size % 2048 || img->io->size == 0 ||
+	    img->io->size / 2048 >= CD_MAX_LBA) {
+		dimg_err(err, DIMG_EUNSUPPORTED, DIMG_OFFSET_NONE,
+			 "not a CD image (a plain image must be whole 2048-byte sectors, at "
+			 "most 99:59:74)");
+		return NULL;
+	}
+	if (!(d = cd_disc_new())) {
+		dimg_err(err, DIMG_ENOMEM, DIMG_OFFSET_NONE, "out of memory");
+		return NULL;
+	}
+	if ((f = cd_disc_add_file(d, img->path, CD_FILE_BINARY, err)) < 0)
+		goto fail;
+	d->files[f].io = img->io;
+	d->files[f].borrowed = true;
+	d->files[f].size = img->io->size;
+	d->ntracks = d->nsessions = 1;
+	d->plain = true;
+	t = &d->tracks[0];
+	for (int k = 0; k <= CD_MAX_INDEX; k++)
+		t->index[k] = -1;
+	t->number = t->session = 1;
+	t->mode = CD_TM_MODE1_2048;
+	t->index[1] = 0;
+	t->end = d->leadout = (int32_t)(img->io->size / 2048);
+	t->file = f;
+	if (cd_disc_add_seg(d, t, f, 0, (uint32_t)t->end, err) || cd_disc_validate(d, err))
+		goto fail;
+	img->disc = d;
+	return d;
+fail:
+	cd_disc_free(d);
+	return NULL;
 }

@@ -1,0 +1,590 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * dimg_convert: any CD image (or plain ISO) to ISO, BIN/CUE (one BIN or one
+ * per track), cdrdao TOC + BIN, CloneCD CCD/IMG/SUB, or one audio track as
+ * WAV / raw PCM.  An output model is built first (same tracks, indexes,
+ * flags, text; new files), everything the output cannot hold is listed and
+ * refused unless lossy, then the sectors are copied track by track, each
+ * converted from its stored form to the output's.  All files are written
+ * under temporary names and renamed into place at the end.
+ */
+#include "cd/cd_disc.h"
+#include "cd/cd_sector.h"
+#include "util/bytes.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* TEMP-WEAK: until the toc/ccd writers land */
+#pragma weak cd_toc_write
+#pragma weak cd_ccd_write
+#pragma weak cd_sub_generate
+
+enum out_fmt { OF_ISO, OF_CUE, OF_TOC, OF_CCD, OF_WAV, OF_RAW };
+static const char *const fmt_names[] = { "iso", "cue", "toc", "ccd", "wav", "raw" };
+
+#define CONV_MAX_OUT (CD_MAX_TRACKS + 3)
+#define BATCH 512u
+
+struct out_file {
+	char *final;          /* path */
+	char *tmp;
+	int fd;
+};
+
+struct conv {
+	const struct cd_disc *in;
+	struct cd_disc *out;
+	const struct dimg_convert_options *opt;
+	enum out_fmt fmt;
+	struct out_file files[CONV_MAX_OUT];
+	int nfiles;
+	uint8_t *inbuf, *outbuf, *raw;
+	uint64_t total, done;
+	uint64_t lost;        /* sectors whose raw bytes did not survive */
+	int32_t first_lost;
+	struct dimg_node *summary, *losses;
+	struct dimg_error *err;
+};
+
+/* ---- outputs ------------------------------------------------------------ */
+
+static int out_add(struct conv *c, const char *path, struct dimg_error *err)
+{
+	struct out_file *f;
+	struct stat st;
+	const char *slash;
+	if (c->nfiles >= CONV_MAX_OUT)
+		return dimg_err(err, DIMG_ELIMIT, DIMG_OFFSET_NONE, "too many output files");
+	if (!c->opt->force && lstat(path, &st) == 0)
+		return dimg_err(err, DIMG_EINVAL, DIMG_OFFSET_NONE,
+				"%s already exists (use --force to replace it)", path);
+	f = &c->files[c->nfiles];
+	f->fd = -1;
+	if (!(f->final = strdup(path)) || !(f->tmp = malloc(strlen(path) + 16)))
+		return dimg_err(err, DIMG_ENOMEM, DIMG_OFFSET_NONE, "out of memory");
+	slash = strrchr(path, '/');
+	if (slash)
+		sprintf(f->tmp, "%.*s/.%s.XXXXXX", (int)(slash - path), path, slash + 1);
+	else
+		sprintf(f->tmp, ".%s.XXXXXX", path);
+	if ((f->fd = mkstemp(f->tmp)) < 0) {
+		free(f->tmp);
+		f->tmp = NULL;
+		return dimg_err_sys(err, errno, DIMG_OFFSET_NONE, "%s: cannot create output",
+				    path);
+	}
+	c->nfiles++;
+	return 0;
+}
+
+static int out_write(struct conv *c, int idx, const void *buf, size_t len)
+{
+	const uint8_t *p = buf;
+	while (len) {
+		ssize_t k = write(c->files[idx].fd, p, len);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			return dimg_err_sys(c->err, k < 0 ? errno : ENOSPC, DIMG_OFFSET_NONE,
+					    "%s: write failed", c->files[idx].final);
+		p += k;
+		len -= (size_t)k;
+	}
+	return 0;
+}
+
+/* Closes every output; on success renames them into place (the sheet,
+ * added first, last of all so it never names missing files). */
+static int out_finish(struct conv *c, int rc)
+{
+	for (int i = 0; i < c->nfiles; i++) {
+		struct out_file *f = &c->files[i];
+		if (rc == 0 && fchmod(f->fd, 0644) != 0)
+			rc = dimg_err_sys(c->err, errno, DIMG_OFFSET_NONE, "%s: chmod", f->final);
+		if (close(f->fd) != 0 && rc == 0)
+			rc = dimg_err_sys(c->err, errno, DIMG_OFFSET_NONE, "%s: write failed",
+					  f->final);
+	}
+	for (int i = c->nfiles - 1; rc == 0 && i >= 0; i--)
+		if (rename(c->files[i].tmp, c->files[i].final) != 0)
+			rc = dimg_err_sys(c->err, errno, DIMG_OFFSET_NONE,
+					  "%s: cannot rename into place", c->files[i].final);
+	for (int i = 0; i < c->nfiles; i++) {
+		if (rc)
+			unlink(c->files[i].tmp);
+		free(c->files[i].tmp);
+		free(c->files[i].final);
+	}
+	return rc;
+}
+
+/* ---- planning ------------------------------------------------------------ */
+
+static void lose(struct conv *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void lose(struct conv *c, const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	node_str(c->losses, NULL, msg);
+}
+
+static bool has_text(const struct cd_disc *d)
+{
+	for (int t = 0; t <= CD_MAX_TRACKS; t++)
+		for (int f = 0; f < CDT_COUNT; f++)
+			if (d->text[t][f])
+				return true;
+	return false;
+}
+
+/* The output mode of a track: what the format can store, as close to the
+ * input as possible. */
+static enum cd_tmode out_mode(const struct cd_disc *in, enum out_fmt fmt, enum cd_tmode m)
+{
+	/* a plain ISO becomes a real Mode 1 track: raw sectors with headers,
+	 * EDC and ECC (what a disc holds; cooked 2048 is an ISO's own form) */
+	if (in->plain && fmt != OF_ISO && m == CD_TM_MODE1_2048)
+		return CD_TM_MODE1_2352;
+	switch (fmt) {
+	case OF_CCD: /* CloneCD stores every sector raw */
+		if (m == CD_TM_AUDIO || m == CD_TM_CDG)
+			return CD_TM_AUDIO;
+		return cd_tmodes[m].data_mode == 1 ? CD_TM_MODE1_2352 : CD_TM_MODE2_2352;
+	case OF_TOC:
+		if (m == CD_TM_CDG)
+			return CD_TM_AUDIO;
+		if (m == CD_TM_CDI_2352)
+			return CD_TM_MODE2_2352;
+		if (m == CD_TM_CDI_2336)
+			return CD_TM_MODE2_2336;
+		return m;
+	case OF_ISO:
+		return CD_TM_MODE1_2048;
+	default:
+		return m;
+	}
+}
+
+static char *strdup_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static char *strdup_printf(const char *fmt, ...)
+{
+	va_list ap;
+	char *s = NULL;
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) < 0)
+		s = NULL;
+	va_end(ap);
+	return s;
+}
+
+/* Copies the track table into c->out with new files and segments: every
+ * sector stored except a cue/toc PREGAP and a cue POSTGAP, which stay
+ * generated (they were generated in the input too). */
+static int plan_sheet(struct conv *c, const char *base_name)
+{
+	const struct cd_disc *in = c->in;
+	struct cd_disc *o = c->out;
+	struct dimg_error *err = c->err;
+	int file = -1, rc;
+	uint64_t pos = 0;
+	o->ntracks = in->ntracks;
+	o->nsessions = in->nsessions;
+	o->leadout = in->leadout;
+	memcpy(o->catalog, in->catalog, sizeof(o->catalog));
+	for (int t = 0; t <= CD_MAX_TRACKS; t++)
+		for (int f = 0; f < CDT_COUNT; f++)
+			if (in->text[t][f] && (rc = cd_disc_set_text(o, t, (enum cd_text_field)f,
+								    in->text[t][f], err)))
+				return rc;
+	if (c->fmt == OF_CUE)
+		for (int i = 0; i < in->nrems; i++)
+			if (!(o->rems[o->nrems++] = strdup(in->rems[i])))
+				return dimg_err(err, DIMG_ENOMEM, DIMG_OFFSET_NONE, "out of memory");
+	if (c->fmt != OF_CUE && in->nrems)
+		lose(c, "%d REM comment line(s) of the cue sheet", in->nrems);
+	if (c->fmt != OF_CCD && in->sub_file >= 0)
+		lose(c, "the subchannel data (.sub)");
+	for (int i = 0; i < in->ntracks; i++) {
+		const struct cd_track *it = &in->tracks[i];
+		struct cd_track *t = &o->tracks[i];
+		enum cd_tmode m = out_mode(in, c->fmt, it->mode);
+		uint32_t pre = 0, post = 0, stored;
+		*t = *it;
+		t->mode = m;
+		t->nsegs = 0;
+		t->file = -1;
+		if (m != it->mode && cd_tmodes[m].sector_size < cd_tmodes[it->mode].sector_size &&
+		    it->mode != CD_TM_CDI_2352 && it->mode != CD_TM_CDI_2336)
+			lose(c, "track %d: %s sectors stored as %s", it->number,
+			     cd_tmodes[it->mode].cue, cd_tmodes[m].cue);
+		if (it->mode == CD_TM_CDI_2352 || it->mode == CD_TM_CDI_2336) {
+			if (m != it->mode)
+				lose(c, "track %d: the CD-i mode name (stored as %s)", it->number,
+				     cd_tmodes[m].cue);
+		}
+		if (c->fmt != OF_CCD) {
+			const struct cd_seg *g = &in->segs[it->first_seg];
+			if (g[0].file < 0 && it->begin + (int32_t)g[0].sectors <= it->start)
+				pre = g[0].sectors;
+			if (c->fmt == OF_CUE && it->nsegs > 1 && g[it->nsegs - 1].file < 0 &&
+			    it->end - (int32_t)g[it->nsegs - 1].sectors >= it->start)
+				post = g[it->nsegs - 1].sectors;
+		}
+		t->pregap_gen = pre;
+		t->postgap = post;
+		stored = (uint32_t)(it->end - it->begin) - pre - post;
+		if (file < 0 || (c->fmt == OF_CUE && c->opt->split)) {
+			char *name = c->opt->split && c->fmt == OF_CUE
+					     ? strdup_printf("%s (Track %02d).bin", base_name, it->number)
+					     : strdup_printf("%s.%s", base_name,
+							     c->fmt == OF_CCD ? "img" : "bin");
+			if (!name)
+				return dimg_err(err, DIMG_ENOMEM, DIMG_OFFSET_NONE, "out of memory");
+			file = cd_disc_add_file(o, name, CD_FILE_BINARY, err);
+			free(name);
+			if (file < 0)
+				return file;
+			pos = 0;
+		}
+		if ((rc = cd_disc_add_seg(o, t, -1, 0, pre, err)) ||
+		    (rc = cd_disc_add_seg(o, t, file, pos, stored, err)) ||
+		    (rc = cd_disc_add_seg(o, t, -1, 0, post, err)))
+			return rc;
+		pos += (uint64_t)stored * cd_tmodes[m].sector_size;
+	}
+	if (c->fmt == OF_CCD) {
+		char *name = strdup_printf("%s.sub", base_name);
+		if (!name)
+			return dimg_err(err, DIMG_ENOMEM, DIMG_OFFSET_NONE, "out of memory");
+		o->sub_file = cd_disc_add_file(o, name, CD_FILE_BINARY, err);
+		free(name);
+		if (o->sub_file < 0)
+			return o->sub_file;
+	}
+	if (c->fmt == OF_CCD && in->cdtextfile)
+		lose(c, "the CDTEXTFILE reference");
+	else if (in->cdtextfile && c->fmt == OF_CUE && !(o->cdtextfile = strdup(in->cdtextfile)))
+		return dimg_err(err, DIMG_ENOMEM, DIMG_OFFSET_NONE, "out of memory");
+	return cd_disc_validate(o, err);
+}
+
+/* ---- copying ------------------------------------------------------------- */
+
+static void progress(struct conv *c, uint64_t add)
+{
+	c->done += add;
+	if (c->opt->progress)
+		c->opt->progress(c->opt->progress_ctx, c->done, c->total);
+}
+
+/* Writes sectors [from, to) of input track it to output idx in mode om. */
+static int copy_sectors(struct conv *c, const struct cd_track *it, enum cd_tmode om,
+			int32_t from, int32_t to, int idx)
+{
+	size_t iss = cd_tmodes[it->mode].sector_size, oss = cd_tmodes[om].sector_size;
+	int rc = 0;
+	while (from < to && rc == 0) {
+		uint32_t n = (uint32_t)(to - from) < BATCH ? (uint32_t)(to - from) : BATCH;
+		if ((rc = cd_read_stored(c->in, it, from, n, c->inbuf, c->err)))
+			break;
+		if (om == it->mode) {
+			rc = out_write(c, idx, c->inbuf, n * iss);
+		} else {
+			for (uint32_t k = 0; k < n; k++) {
+				const uint8_t *raw = c->inbuf + k * iss;
+				int32_t lba = from + (int32_t)k;
+				if (!cd_tmodes[it->mode].raw || it->mode == CD_TM_CDG) {
+					cd_stored_to_raw(it->mode, lba, c->inbuf + k * iss, c->raw);
+					raw = c->raw;
+				}
+				if (!cd_raw_to_stored(om, lba, raw, c->outbuf + k * oss)) {
+					if (!c->lost)
+						c->first_lost = lba;
+					c->lost++;
+				}
+			}
+			rc = out_write(c, idx, c->outbuf, n * oss);
+		}
+		progress(c, (uint64_t)n * iss);
+		from += (int32_t)n;
+	}
+	return rc;
+}
+
+static int write_sub(struct conv *c, int idx)
+{
+	const struct cd_disc *in = c->in;
+	int rc = 0;
+	for (int32_t lba = 0; lba < in->leadout && rc == 0;) {
+		uint32_t n = (uint32_t)(in->leadout - lba) < BATCH ? (uint32_t)(in->leadout - lba)
+								      : BATCH;
+		rc = cd_read_sub(in, lba, n, c->outbuf, c->err);
+		if (rc == DIMG_ENOTFOUND) {
+			rc = 0;
+			for (uint32_t k = 0; k < n; k++)
+				cd_sub_generate(in, lba + (int32_t)k, c->outbuf + k * 96);
+		}
+		if (rc == 0)
+			rc = out_write(c, idx, c->outbuf, n * 96u);
+		lba += (int32_t)n;
+	}
+	return rc;
+}
+
+static int write_sheet_text(struct conv *c, int idx)
+{
+	struct cd_text_out o = { 0 };
+	int rc;
+	switch (c->fmt) {
+	case OF_CUE:
+		rc = cd_cue_write(c->out, &o, c->err);
+		break;
+	case OF_TOC:
+		rc = cd_toc_write(c->out, &o, c->err);
+		break;
+	default:
+		rc = cd_ccd_write(c->out, &o, c->err);
+		break;
+	}
+	if (rc == 0 && o.failed)
+		rc = dimg_err(c->err, DIMG_ENOMEM, DIMG_OFFSET_NONE, "out of memory");
+	if (rc == 0)
+		rc = out_write(c, idx, o.buf, o.len);
+	free(o.buf);
+	return rc;
+}
+
+static int run_sheet(struct conv *c, const char *out)
+{
+	const struct cd_disc *in = c->in;
+	char *base = strdup(out), *dot, *slash, *dir_prefix;
+	int rc, data_first;
+	if (!base)
+		return dimg_err(c->err, DIMG_ENOMEM, DIMG_OFFSET_NONE, "out of memory");
+	slash = strrchr(base, '/');
+	dot = strrchr(slash ? slash : base, '.');
+	if (dot)
+		*dot = 0;
+	rc = plan_sheet(c, slash ? slash + 1 : base);
+	if (rc)
+		goto done;
+	if (c->losses && dimg_node_first(c->losses) && !c->opt->lossy) {
+		rc = DIMG_EUNSUPPORTED;
+		goto done;
+	}
+	dir_prefix = slash ? strndup(base, (size_t)(slash - base) + 1) : strdup("");
+	if (!dir_prefix) {
+		rc = dimg_err(c->err, DIMG_ENOMEM, DIMG_OFFSET_NONE, "out of memory");
+		goto done;
+	}
+	rc = out_add(c, out, c->err); /* the sheet: index 0 */
+	data_first = c->nfiles;
+	for (int i = 0; rc == 0 && i < c->out->nfiles; i++) {
+		char *p = strdup_printf("%s%s", dir_prefix, c->out->files[i].name);
+		rc = p ? out_add(c, p, c->err)
+		       : dimg_err(c->err, DIMG_ENOMEM, DIMG_OFFSET_NONE, "out of memory");
+		free(p);
+	}
+	free(dir_prefix);
+	for (int i = 0; rc == 0 && i < in->ntracks; i++) {
+		const struct cd_track *it = &in->tracks[i], *ot = &c->out->tracks[i];
+		const struct cd_seg *g = &c->out->segs[ot->first_seg];
+		if (g->file < 0)
+			g++; /* the leading generated run (PREGAP) */
+		rc = copy_sectors(c, it, ot->mode, it->begin + (int32_t)ot->pregap_gen,
+				  it->end - (int32_t)ot->postgap, data_first + g->file);
+	}
+	if (rc == 0 && c->fmt == OF_CCD)
+		rc = write_sub(c, data_first + c->out->sub_file);
+	if (rc == 0 && c->lost && !c->opt->lossy)
+		rc = dimg_err(c->err, DIMG_EUNSUPPORTED, DIMG_OFFSET_NONE,
+			      "%llu sector(s) (the first at LBA %d) are not what their mode "
+			      "regenerates; the output would change them (use --lossy)",
+			      (unsigned long long)c->lost, c->first_lost);
+	if (rc == 0)
+		rc = write_sheet_text(c, 0);
+done:
+	free(base);
+	return rc;
+}
+
+/* ISO: the data track's user data; WAV/raw: one audio track's PCM. */
+static int run_single(struct conv *c, const char *out)
+{
+	const struct cd_disc *in = c->in;
+	const struct cd_track *t = NULL;
+	int32_t from, to;
+	int rc;
+	if (c->fmt == OF_ISO) {
+		t = cd_disc_data_track(in);
+		if (!t)
+			return dimg_err(c->err, DIMG_EUNSUPPORTED, DIMG_OFFSET_NONE,
+					"the disc has no data track to write as ISO");
+		if (cd_tmodes[t->mode].data_mode == 2 && t->mode != CD_TM_MODE2_2048)
+			lose(c, "track %d: Mode 2 sectors as 2048-byte Form 1 data", t->number);
+	} else {
+		for (int i = 0; i < in->ntracks; i++) {
+			const struct cd_track *x = &in->tracks[i];
+			if (c->opt->track ? x->number == c->opt->track
+					  : cd_tmodes[x->mode].data_mode == 0) {
+				if (t && !c->opt->track)
+					return dimg_err(c->err, DIMG_EINVAL, DIMG_OFFSET_NONE,
+							"the disc has several audio tracks: choose "
+							"one with --track");
+				t = x;
+			}
+		}
+		if (!t)
+			return dimg_err(c->err, DIMG_ENOTFOUND, DIMG_OFFSET_NONE,
+					c->opt->track ? "no track %d" : "no audio track%.0d",
+					c->opt->track);
+		if (cd_tmodes[t->mode].data_mode != 0)
+			return dimg_err(c->err, DIMG_EINVAL, DIMG_OFFSET_NONE,
+					"track %d is a data track (%s), not audio", t->number,
+					cd_tmodes[t->mode].cue);
+		if (t->mode == CD_TM_CDG)
+			lose(c, "track %d: the CD+G subchannel graphics", t->number);
+	}
+	for (int i = 0; i < in->ntracks; i++)
+		if (&in->tracks[i] != t)
+			lose(c, "track %d (%s)", in->tracks[i].number,
+			     cd_tmodes[in->tracks[i].mode].cue);
+	if (in->catalog[0])
+		lose(c, "the catalog number");
+	if (has_text(in))
+		lose(c, "CD-TEXT");
+	if (t->isrc[0] || t->flags)
+		lose(c, "track %d's flags and ISRC", t->number);
+	if (in->sub_file >= 0)
+		lose(c, "the subchannel data (.sub)");
+	from = (c->fmt == OF_ISO || c->opt->with_pregap) ? t->begin : t->start;
+	if (c->fmt == OF_ISO && t->begin != t->start)
+		from = t->start;
+	to = t->end;
+	if (c->fmt != OF_ISO && !c->opt->with_pregap && t->start != t->begin)
+		lose(c, "track %d's pregap (use --with-pregap)", t->number);
+	if (dimg_node_first(c->losses) && !c->opt->lossy)
+		return DIMG_EUNSUPPORTED;
+	c->total = (uint64_t)(to - from) * cd_tmodes[t->mode].sector_size;
+	if ((rc = out_add(c, out, c->err)))
+		return rc;
+	if (c->fmt == OF_WAV) {
+		uint8_t h[44];
+		uint32_t bytes = (uint32_t)(to - from) * CD_RAW;
+		memcpy(h, "RIFF", 4);
+		st_le32(h + 4, 36 + bytes);
+		memcpy(h + 8, "WAVEfmt ", 8);
+		st_le32(h + 16, 16);
+		st_le16(h + 20, 1);      /* PCM */
+		st_le16(h + 22, 2);      /* stereo */
+		st_le32(h + 24, 44100);
+		st_le32(h + 28, 44100 * 4);
+		st_le16(h + 32, 4);
+		st_le16(h + 34, 16);
+		memcpy(h + 36, "data", 4);
+		st_le32(h + 40, bytes);
+		if ((rc = out_write(c, 0, h, sizeof(h))))
+			return rc;
+	}
+	rc = copy_sectors(c, t,
+			  c->fmt != OF_ISO			  ? CD_TM_AUDIO
+			  : cd_tmodes[t->mode].data_mode == 2 ? CD_TM_MODE2_2048
+							      : CD_TM_MODE1_2048,
+			  from, to, 0);
+	if (rc == 0 && c->fmt == OF_ISO && cd_tmodes[t->mode].data_mode == 2 && c->lost)
+		c->lost = 0; /* Mode 2 was already declared lossy above */
+	if (rc == 0 && c->lost && !c->opt->lossy)
+		rc = dimg_err(c->err, DIMG_EUNSUPPORTED, DIMG_OFFSET_NONE,
+			      "%llu raw sector(s) (the first at LBA %d) hold bytes a 2048-byte "
+			      "sector cannot keep (bad EDC/ECC or header; use --lossy)",
+			      (unsigned long long)c->lost, c->first_lost);
+	return rc;
+}
+
+static int parse_fmt(const char *to, const char *out, enum out_fmt *fmt, struct dimg_error *err)
+{
+	const char *name = to;
+	if (!name) {
+		const char *slash = strrchr(out, '/');
+		name = strrchr(slash ? slash : out, '.');
+		if (!name)
+			return dimg_err(err, DIMG_EINVAL, DIMG_OFFSET_NONE,
+					"%s: no extension to tell the output format; use --to", out);
+		name++;
+		if (!strcasecmp(name, "bin") || !strcasecmp(name, "pcm"))
+			name = "raw";
+	}
+	for (int i = 0; i < (int)(sizeof(fmt_names) / sizeof(fmt_names[0])); i++)
+		if (!strcasecmp(name, fmt_names[i])) {
+			*fmt = (enum out_fmt)i;
+			return 0;
+		}
+	return dimg_err(err, DIMG_EINVAL, DIMG_OFFSET_NONE,
+			"unknown output format '%s' (iso, cue, toc, ccd, wav, raw)", name);
+}
+
+int dimg_convert(struct dimg_image *img, const char *out, const struct dimg_convert_options *opt,
+		 struct dimg_node **summary, struct dimg_error *err)
+{
+	struct conv c = { .opt = opt, .err = err };
+	int rc;
+	if (summary)
+		*summary = NULL;
+	if ((rc = parse_fmt(opt->to, out, &c.fmt, err)))
+		return rc;
+	if (!(c.in = image_disc(img, err)))
+		return err->code ? err->code : DIMG_EUNSUPPORTED;
+	c.summary = node_object(NULL, NULL);
+	c.out = cd_disc_new();
+	c.inbuf = malloc(BATCH * 2448u);
+	c.outbuf = malloc(BATCH * 2448u);
+	c.raw = malloc(CD_RAW);
+	if (!c.summary || !c.out || !c.inbuf || !c.outbuf || !c.raw) {
+		rc = dimg_err(err, DIMG_ENOMEM, DIMG_OFFSET_NONE, "out of memory");
+		goto done;
+	}
+	node_str(c.summary, "output", out);
+	node_str(c.summary, "format", fmt_names[c.fmt]);
+	c.losses = node_array(c.summary, "lost");
+	for (int i = 0; i < c.in->ntracks; i++)
+		c.total += (uint64_t)(c.in->tracks[i].end - c.in->tracks[i].begin) *
+			   cd_tmodes[c.in->tracks[i].mode].sector_size;
+	if (c.fmt == OF_ISO || c.fmt == OF_WAV || c.fmt == OF_RAW)
+		rc = run_single(&c, out);
+	else
+		rc = run_sheet(&c, out);
+	if (rc == DIMG_EUNSUPPORTED && !err->code) {
+		char list[768] = "";
+		for (const struct dimg_node *n = dimg_node_first(c.losses); n; n = dimg_node_next(n))
+			snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s",
+				 list[0] ? "; " : "", dimg_node_str(n));
+		dimg_err(err, DIMG_EUNSUPPORTED, DIMG_OFFSET_NONE,
+			 "%s cannot hold everything in this image: it would lose %s (use --lossy "
+			 "to convert anyway)",
+			 fmt_names[c.fmt], list);
+	}
+	rc = out_finish(&c, rc);
+	if (rc == 0)
+		node_int(c.summary, "sectors_changed", (int64_t)c.lost);
+done:
+	free(c.inbuf);
+	free(c.outbuf);
+	free(c.raw);
+	cd_disc_free(c.out);
+	if (rc == 0 && summary)
+		*summary = c.summary;
+	else
+		dimg_node_free(c.summary);
+	return rc;
+}

@@ -1,0 +1,351 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * dimg_hash: CRC32 (zlib), MD5, SHA-1, SHA-256 (OpenSSL libcrypto) of an
+ * image's data in one pass.  The main thread reads the next chunk while two
+ * workers hash the current one, each owning a share of the algorithms
+ * (MD5 alone is as slow as SHA-1 and CRC32 together on CPUs with SHA
+ * extensions), so the work is bounded by the slowest share, not the sum.
+ *
+ * What is hashed: the bytes of each track as its file stores them (the
+ * pregap included when the file holds it; generated PREGAP/POSTGAP are not
+ * in any file and not hashed) - Redump's per-track hashes - and, for the
+ * whole image, those bytes in track order, which for one BIN or ISO is the
+ * file itself.
+ */
+#include "cd/cd_disc.h"
+
+#include <openssl/evp.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#define HASH_CHUNK (4u << 20)
+#define NALGO 4
+
+static const char *const algo_names[NALGO] = { "crc32", "md5", "sha1", "sha256" };
+/* relative cost per byte, for sharing the algorithms out */
+static const int algo_cost[NALGO] = { 4, 10, 4, 4 };
+
+struct hstate {
+	uLong crc;
+	EVP_MD_CTX *md;
+};
+
+struct chunk {
+	uint8_t *buf;
+	size_t len;
+	bool track_end;  /* last chunk of a track */
+	int track;       /* index in the disc */
+};
+
+struct hasher {
+	unsigned algos;
+	bool per_track;          /* contexts restart at each track end */
+	struct hstate trk[NALGO];
+	pthread_mutex_t gate_lock;
+	pthread_cond_t gate;
+	int gate_state;          /* 0 wait, 1 run, -1 quit */
+	struct chunk ch[2];
+	int cur;                 /* chunk the workers hash this round */
+	bool stop;
+	pthread_barrier_t bar;
+	unsigned share[2];       /* algorithm bits per worker */
+	uint8_t (*digests)[NALGO][32]; /* per track */
+	uint64_t *sizes;
+	uLong *crcs;             /* per-track crc (for combining) */
+	bool failed;
+};
+
+static const EVP_MD *md_of(int a)
+{
+	return a == 1 ? EVP_md5() : a == 2 ? EVP_sha1() : EVP_sha256();
+}
+
+static void update(struct hasher *h, unsigned share, const struct chunk *c)
+{
+	for (int a = 0; a < NALGO; a++) {
+		if (!(share & (1u << a)))
+			continue;
+		if (a == 0)
+			h->trk[0].crc = crc32(h->trk[0].crc, c->buf, (uInt)c->len);
+		else if (c->len && EVP_DigestUpdate(h->trk[a].md, c->buf, c->len) != 1)
+			h->failed = true;
+		if (c->track_end && h->per_track) {
+			unsigned len = 0;
+			if (a == 0) {
+				h->crcs[c->track] = h->trk[0].crc;
+				h->trk[0].crc = crc32(0, NULL, 0);
+			} else if (EVP_DigestFinal_ex(h->trk[a].md, h->digests[c->track][a], &len) !=
+					   1 ||
+				   EVP_DigestInit_ex(h->trk[a].md, md_of(a), NULL) != 1) {
+				h->failed = true;
+			}
+		}
+	}
+}
+
+struct worker {
+	struct hasher *h;
+	int id;
+};
+
+static void *work(void *arg)
+{
+	struct worker *w = arg;
+	struct hasher *h = w->h;
+	int go;
+	pthread_mutex_lock(&h->gate_lock);
+	while (h->gate_state == 0)
+		pthread_cond_wait(&h->gate, &h->gate_lock);
+	go = h->gate_state;
+	pthread_mutex_unlock(&h->gate_lock);
+	if (go < 0)
+		return NULL;
+	for (;;) {
+		pthread_barrier_wait(&h->bar); /* a chunk is ready (or stop) */
+		if (h->stop)
+			return NULL;
+		update(h, h->share[w->id], &h->ch[h->cur]);
+		pthread_barrier_wait(&h->bar); /* done with it */
+	}
+}
+
+static void hex(const uint8_t *d, size_t n, char *out)
+{
+	for (size_t i = 0; i < n; i++)
+		sprintf(out + 2 * i, "%02x", d[i]);
+}
+
+static void put_digests(struct dimg_node *o, unsigned algos, uLong crc,
+			const uint8_t dig[NALGO][32], bool with_md)
+{
+	char s[80];
+	for (int a = 0; a < NALGO; a++) {
+		if (!(algos & (1u << a)))
+			continue;
+		if (a == 0) {
+			snprintf(s, sizeof(s), "%08lx", crc);
+		} else {
+			if (!with_md)
+				continue;
+			hex(dig[a], (size_t)EVP_MD_get_size(md_of(a)), s);
+		}
+		node_str(o, algo_names[a], s);
+	}
+}
+
+/* Reads track t's stored bytes, chunk by chunk, handing each to the
+ * workers while the next is read. */
+static int feed_track(const struct cd_disc *d, int ti, struct hasher *h, int *fill,
+		      bool *pending, dimg_progress_fn progress, void *ctx, uint64_t *done,
+		      uint64_t total, struct dimg_error *err)
+{
+	const struct cd_track *t = &d->tracks[ti];
+	for (int s = 0; s < t->nsegs; s++) {
+		const struct cd_seg *g = &d->segs[t->first_seg + s];
+		uint64_t off, left;
+		if (g->file < 0)
+			continue;
+		off = d->files[g->file].data_off + g->offset;
+		left = (uint64_t)g->sectors * cd_tmodes[t->mode].sector_size;
+		while (left) {
+			struct chunk *c = &h->ch[*fill];
+			size_t n = left < HASH_CHUNK ? (size_t)left : HASH_CHUNK;
+			int rc = io_read(d->files[g->file].io, c->buf, n, off, err);
+			if (rc) {
+				dimg_err_what(err, d->files[g->file].name);
+				return rc;
+			}
+			c->len = n;
+			c->track = ti;
+			c->track_end = false;
+			off += n;
+			left -= n;
+			if (*pending) /* wait for the workers to finish the other chunk */
+				pthread_barrier_wait(&h->bar);
+			h->cur = *fill;
+			pthread_barrier_wait(&h->bar); /* start this one */
+			*pending = true;
+			*fill ^= 1;
+			*done += n;
+			if (progress)
+				progress(ctx, *done, total);
+		}
+	}
+	/* an empty chunk closes the track */
+	struct chunk *c = &h->ch[*fill];
+	c->len = 0;
+	c->track = ti;
+	c->track_end = true;
+	if (*pending)
+		pthread_barrier_wait(&h->bar);
+	h->cur = *fill;
+	pthread_barrier_wait(&h->bar);
+	*pending = true;
+	*fill ^= 1;
+	return 0;
+}
+
+int dimg_hash(struct dimg_image *img, unsigned algos, int per_track, dimg_progress_fn progress,
+	      void *ctx, struct dimg_node **report, struct dimg_error *err)
+{
+	const struct cd_disc *d = image_disc(img, err);
+	struct hasher *h;
+	struct worker w[2];
+	pthread_t th[2];
+	int nthreads = 0, rc = 0, fill = 0;
+	bool pending = false;
+	uint64_t done = 0, total = 0, whole_size = 0;
+	struct dimg_node *rep = NULL;
+	*report = NULL;
+	if (!d)
+		return err->code;
+	if (!algos || algos >= (1u << NALGO))
+		return dimg_err(err, DIMG_EINVAL, DIMG_OFFSET_NONE, "no hash algorithm chosen");
+	if (!(h = calloc(1, sizeof(*h))))
+		return dimg_err(err, DIMG_ENOMEM, DIMG_OFFSET_NONE, "out of memory");
+	h->algos = algos;
+	/* With per_track every context restarts at each track end; the whole
+	 * image's CRC32 is then combined from the tracks', and its MD5/SHA are
+	 * only known for a single track (hashing twice would halve the speed). */
+	h->per_track = per_track || d->ntracks == 1;
+	pthread_mutex_init(&h->gate_lock, NULL);
+	pthread_cond_init(&h->gate, NULL);
+	h->digests = calloc((size_t)d->ntracks, sizeof(*h->digests));
+	h->sizes = calloc((size_t)d->ntracks, sizeof(*h->sizes));
+	h->crcs = calloc((size_t)d->ntracks, sizeof(*h->crcs));
+	h->ch[0].buf = malloc(HASH_CHUNK);
+	h->ch[1].buf = malloc(HASH_CHUNK);
+	rep = node_object(NULL, NULL);
+	if (!h->digests || !h->sizes || !h->crcs || !h->ch[0].buf || !h->ch[1].buf || !rep) {
+		rc = dimg_err(err, DIMG_ENOMEM, DIMG_OFFSET_NONE, "out of memory");
+		goto out;
+	}
+	h->trk[0].crc = crc32(0, NULL, 0);
+	for (int a = 1; a < NALGO; a++) {
+		if (!(algos & (1u << a)))
+			continue;
+		if (!(h->trk[a].md = EVP_MD_CTX_new()) ||
+		    EVP_DigestInit_ex(h->trk[a].md, md_of(a), NULL) != 1) {
+			rc = dimg_err(err, DIMG_EIO, DIMG_OFFSET_NONE, "libcrypto: cannot start %s",
+				      algo_names[a]);
+			goto out;
+		}
+	}
+	/* share the algorithms out: most expensive first, to the lighter worker */
+	{
+		int load[2] = { 0, 0 };
+		for (int pass = 10; pass > 0; pass--)
+			for (int a = 0; a < NALGO; a++)
+				if ((algos & (1u << a)) && algo_cost[a] == pass) {
+					int wk = load[1] < load[0];
+					h->share[wk] |= 1u << a;
+					load[wk] += algo_cost[a];
+				}
+		if (!h->share[1]) /* one algorithm: one worker */
+			h->share[1] = 0;
+	}
+	for (int i = 0; i < d->ntracks; i++)
+		for (int s = 0; s < d->tracks[i].nsegs; s++) {
+			const struct cd_seg *g = &d->segs[d->tracks[i].first_seg + s];
+			if (g->file >= 0)
+				h->sizes[i] += (uint64_t)g->sectors *
+					       cd_tmodes[d->tracks[i].mode].sector_size;
+		}
+	for (int i = 0; i < d->ntracks; i++)
+		total += h->sizes[i];
+	if (pthread_barrier_init(&h->bar, NULL, 3) != 0) {
+		rc = dimg_err(err, DIMG_ENOMEM, DIMG_OFFSET_NONE, "cannot create a barrier");
+		goto out;
+	}
+	for (int i = 0; i < 2; i++) {
+		w[i] = (struct worker){ h, i };
+		if (pthread_create(&th[i], NULL, work, &w[i]) != 0)
+			break;
+		nthreads++;
+	}
+	pthread_mutex_lock(&h->gate_lock);
+	h->gate_state = nthreads == 2 ? 1 : -1;
+	pthread_cond_broadcast(&h->gate);
+	pthread_mutex_unlock(&h->gate_lock);
+	if (nthreads < 2) {
+		/* a started worker sees the gate say quit before any barrier */
+		for (int i = 0; i < nthreads; i++)
+			pthread_join(th[i], NULL);
+		pthread_barrier_destroy(&h->bar);
+		rc = dimg_err(err, DIMG_ENOMEM, DIMG_OFFSET_NONE, "cannot start hash threads");
+		goto out;
+	}
+	for (int i = 0; i < d->ntracks && rc == 0; i++)
+		rc = feed_track(d, i, h, &fill, &pending, progress, ctx, &done, total, err);
+	if (pending)
+		pthread_barrier_wait(&h->bar);
+	h->stop = true;
+	pthread_barrier_wait(&h->bar);
+	for (int i = 0; i < 2; i++)
+		pthread_join(th[i], NULL);
+	pthread_barrier_destroy(&h->bar);
+	if (rc)
+		goto out;
+	if (h->failed) {
+		rc = dimg_err(err, DIMG_EIO, DIMG_OFFSET_NONE, "libcrypto failed while hashing");
+		goto out;
+	}
+	/* the whole image */
+	{
+		uint8_t whole[NALGO][32];
+		uLong crc = h->trk[0].crc;
+		bool have_md = !h->per_track || d->ntracks == 1;
+		for (int i = 0; i < d->ntracks; i++)
+			whole_size += h->sizes[i];
+		if (h->per_track) {
+			crc = h->crcs[0];
+			for (int i = 1; i < d->ntracks; i++)
+				crc = crc32_combine(crc, h->crcs[i], (z_off_t)h->sizes[i]);
+		}
+		memset(whole, 0, sizeof(whole));
+		for (int a = 1; a < NALGO; a++) {
+			unsigned len;
+			if (!(algos & (1u << a)))
+				continue;
+			if (!h->per_track)
+				EVP_DigestFinal_ex(h->trk[a].md, whole[a], &len);
+			else if (d->ntracks == 1)
+				memcpy(whole[a], h->digests[0][a], 32);
+		}
+		node_str(rep, "path", img->path);
+		node_int(rep, "size", (int64_t)whole_size);
+		put_digests(rep, algos, crc, (const uint8_t(*)[32])whole, have_md);
+	}
+	if (per_track) {
+		struct dimg_node *arr = node_array(rep, "tracks");
+		for (int i = 0; i < d->ntracks; i++) {
+			struct dimg_node *o = node_object(arr, NULL);
+			node_int(o, "number", d->tracks[i].number);
+			node_str(o, "mode", cd_tmodes[d->tracks[i].mode].cue);
+			node_int(o, "size", (int64_t)h->sizes[i]);
+			put_digests(o, algos, h->crcs[i], (const uint8_t(*)[32])h->digests[i], true);
+		}
+	}
+	if (node_failed(rep))
+		rc = dimg_err(err, DIMG_ENOMEM, DIMG_OFFSET_NONE, "out of memory");
+out:
+	for (int a = 0; a < NALGO; a++) {
+		EVP_MD_CTX_free(h->trk[a].md);
+	}
+	pthread_mutex_destroy(&h->gate_lock);
+	pthread_cond_destroy(&h->gate);
+	free(h->digests);
+	free(h->sizes);
+	free(h->crcs);
+	free(h->ch[0].buf);
+	free(h->ch[1].buf);
+	free(h);
+	if (rc)
+		dimg_node_free(rep);
+	else
+		*report = rep;
+	return rc;
+}
