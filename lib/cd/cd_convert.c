@@ -456,24 +456,26 @@ static int run_single(struct conv *c, const char *out)
 		if (t->mode == CD_TM_CDG)
 			lose(c, "track %d: the CD+G subchannel graphics", t->number);
 	}
-	for (int i = 0; i < in->ntracks; i++)
-		if (&in->tracks[i] != t)
-			lose(c, "track %d (%s)", in->tracks[i].number,
-			     cd_tmodes[in->tracks[i].mode].cue);
-	if (in->catalog[0])
-		lose(c, "the catalog number");
-	if (has_text(in))
-		lose(c, "CD-TEXT");
-	if (t->isrc[0] || t->flags)
-		lose(c, "track %d's flags and ISRC", t->number);
-	if (in->sub_file >= 0)
-		lose(c, "the subchannel data (.sub)");
+	/* ISO stands for the whole disc, so what else the disc holds is lost;
+	 * wav/raw pick one track by design and lose nothing of it */
+	if (c->fmt == OF_ISO) {
+		for (int i = 0; i < in->ntracks; i++)
+			if (&in->tracks[i] != t)
+				lose(c, "track %d (%s)", in->tracks[i].number,
+				     cd_tmodes[in->tracks[i].mode].cue);
+		if (in->catalog[0])
+			lose(c, "the catalog number");
+		if (has_text(in))
+			lose(c, "CD-TEXT");
+		if (t->isrc[0] || t->flags)
+			lose(c, "track %d's flags and ISRC", t->number);
+		if (in->sub_file >= 0)
+			lose(c, "the subchannel data (.sub)");
+	}
 	from = (c->fmt == OF_ISO || c->opt->with_pregap) ? t->begin : t->start;
 	if (c->fmt == OF_ISO && t->begin != t->start)
 		from = t->start;
 	to = t->end;
-	if (c->fmt != OF_ISO && !c->opt->with_pregap && t->start != t->begin)
-		lose(c, "track %d's pregap (use --with-pregap)", t->number);
 	if (dimg_node_first(c->losses) && !c->opt->lossy)
 		return DIMG_EUNSUPPORTED;
 	c->total = (uint64_t)(to - from) * cd_tmodes[t->mode].sector_size;

@@ -1,0 +1,331 @@
+"""Raw CD images: BIN/CUE (one BIN or one per track), TOC, CCD; convert, verify, hash.
+
+Oracles: chdman createcd/extractcd (byte identity), cd-info (track table), bchunk (ISO and WAV
+bytes), sha1sum/md5sum of the track files (Redump hashes), and PCM made by sox."""
+
+import hashlib
+import json
+import os
+import zlib
+from pathlib import Path
+
+import pytest
+
+import cd_helpers as ch
+import dimg_testlib as tl
+
+RAW = ch.RAW
+
+
+@pytest.fixture(scope="module")
+def mixed(dimg, tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("mixed")
+    m = ch.MixedDisc(dimg, tmp)
+    m.single = m.write_single(tmp / "single")
+    m.split = m.write_split(tmp / "split")
+    return m
+
+
+def tracks_of(info):
+    return [{k: t[k] for k in ("number", "mode", "start", "pregap", "length")}
+            for s in info["sessions"] for t in s["tracks"]]
+
+
+# ---- ISO <-> BIN/CUE ----------------------------------------------------------------------------
+
+def test_iso_to_cue_raw_sectors_and_back(dimg, tmp_path):
+    iso = ch.sample_iso(tmp_path)
+    cue = tmp_path / "out.cue"
+    dimg.ok("convert", iso, cue)
+    binf = tmp_path / "out.bin"
+    raw = binf.read_bytes()
+    assert len(raw) == iso.stat().st_size // 2048 * RAW
+    assert "MODE1/2352" in cue.read_text()
+    # verify passes and counts every sector
+    v = dimg.run("verify", "--json", cue)
+    assert v.returncode == 0, v.describe()
+    rep = json.loads(v.stdout)
+    assert rep["status"] == "good" and rep["raw_sectors_checked"] == len(raw) // RAW
+    # the user data is the ISO, sector by sector, behind a correct header
+    isob = iso.read_bytes()
+    for lba in (0, 16, len(raw) // RAW - 1):
+        s = raw[lba * RAW:(lba + 1) * RAW]
+        assert s[:12] == b"\x00" + b"\xff" * 10 + b"\x00"
+        m, sec, f = (lba + 150) // 4500, (lba + 150) // 75 % 60, (lba + 150) % 75
+        assert s[12:16] == bytes([int(str(m), 16), int(str(sec), 16), int(str(f), 16), 1])
+        assert s[16:2064] == isob[lba * 2048:(lba + 1) * 2048]
+    back = tmp_path / "back.iso"
+    dimg.ok("convert", cue, back)
+    assert back.read_bytes() == isob
+
+
+def test_iso_to_cue_chdman_round_trip(dimg, tmp_path):
+    chdman = tl.require_tool("chdman")
+    iso = ch.sample_iso(tmp_path)
+    cue = tmp_path / "d.cue"
+    dimg.ok("convert", iso, cue)
+    tl.run([chdman, "createcd", "-i", cue, "-o", tmp_path / "d.chd"], timeout=300)
+    tl.run([chdman, "extractcd", "-i", tmp_path / "d.chd", "-o", tmp_path / "x.cue",
+            "-ob", tmp_path / "x.bin"], timeout=300)
+    assert (tmp_path / "x.bin").read_bytes() == (tmp_path / "d.bin").read_bytes()
+    back = tmp_path / "back.iso"
+    dimg.ok("convert", tmp_path / "x.cue", back)
+    assert back.read_bytes() == iso.read_bytes()
+
+
+def test_iso_to_cue_cd_info_track_table(dimg, tmp_path):
+    cdinfo = tl.require_tool("cd-info")
+    iso = ch.sample_iso(tmp_path)
+    cue = tmp_path / "d.cue"
+    dimg.ok("convert", iso, cue)
+    out = tl.run([cdinfo, "--no-cddb", "--no-device-info", "-q", "--cue-file", cue]).stdout.decode()
+    n = iso.stat().st_size // 2048
+    assert "  1: 00:02:00  000000 data" in out, out
+    assert f"170: {ch.msf(n + 150)}  {n:06d} leadout" in out, out
+
+
+# ---- the mixed-mode disc ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("layout", ["single", "split"])
+def test_mixed_info_track_table(dimg, mixed, layout):
+    info = dimg.info(getattr(mixed, layout))
+    assert tracks_of(info) == mixed.expected_table()
+    assert info["disc"]["type"] == "mixed"
+    t2 = info["sessions"][0]["tracks"][1]
+    assert [i["number"] for i in t2["indexes"]] == [0, 1]
+    assert t2["indexes"][0]["lba"] == t2["start"] - 150
+    # the data track's file system is readable through the cue
+    ls = dimg.ls(getattr(mixed, layout))
+    assert any(e["path"].endswith("README.txt") for e in ls), ls
+
+
+def test_mixed_cd_info_agrees(dimg, mixed):
+    cdinfo = tl.require_tool("cd-info")
+    out = tl.run([cdinfo, "--no-cddb", "--no-device-info", "-q", "--cue-file",
+                  mixed.single]).stdout.decode()
+    for t in mixed.expected_table():
+        kind = "data" if t["mode"] != "AUDIO" else "audio"
+        assert f"{t['number']:>3}: {ch.msf(t['start'] + 150)}  {t['start']:06d} {kind}" in out, out
+
+
+def test_single_to_split_and_back(dimg, mixed, tmp_path):
+    out = tmp_path / "s" / "x.cue"
+    out.parent.mkdir()
+    dimg.ok("convert", "--split", mixed.single, out)
+    for n in range(1, len(mixed.tracks) + 1):
+        got = (out.parent / f"x (Track {n:02d}).bin").read_bytes()
+        want = (mixed.split.parent / f"mixed (Track {n:02d}).bin").read_bytes()
+        assert got == want, f"track {n}"
+    back = tmp_path / "b" / "mixed.cue"
+    back.parent.mkdir()
+    dimg.ok("convert", out, back)
+    assert (back.parent / "mixed.bin").read_bytes() == (mixed.single.parent / "mixed.bin").read_bytes()
+    assert back.read_text() == mixed.single.read_text()
+
+
+@pytest.mark.parametrize("via", ["toc", "ccd"])
+def test_mixed_round_trip_via(dimg, mixed, tmp_path, via):
+    mid = tmp_path / "m" / f"mixed.{via}"
+    mid.parent.mkdir()
+    dimg.ok("convert", mixed.single, mid)
+    assert tracks_of(dimg.info(mid)) == mixed.expected_table()
+    back = tmp_path / "b" / "mixed.cue"
+    back.parent.mkdir()
+    dimg.ok("convert", mid, back)
+    assert (back.parent / "mixed.bin").read_bytes() == (mixed.single.parent / "mixed.bin").read_bytes()
+    assert back.read_text() == mixed.single.read_text()
+
+
+def test_mixed_split_round_trip_via_toc(dimg, mixed, tmp_path):
+    mid = tmp_path / "m" / "mixed.toc"
+    mid.parent.mkdir()
+    dimg.ok("convert", mixed.split, mid)
+    back = tmp_path / "b" / "mixed.cue"
+    back.parent.mkdir()
+    dimg.ok("convert", "--split", mid, back)
+    for n in range(1, len(mixed.tracks) + 1):
+        assert ((back.parent / f"mixed (Track {n:02d}).bin").read_bytes() ==
+                (mixed.split.parent / f"mixed (Track {n:02d}).bin").read_bytes())
+    assert back.read_text() == mixed.split.read_text()
+
+
+@pytest.mark.parametrize("pregap", [False, True])
+def test_audio_track_to_wav(dimg, mixed, tmp_path, pregap):
+    for n in (2, 3):
+        wav = tmp_path / f"t{n}.wav"
+        args = ["convert", "--track", n] + (["--with-pregap"] if pregap else []) + [mixed.single, wav]
+        dimg.ok(*args)
+        want = mixed.audio[n - 2]
+        if pregap:
+            want = b"\0" * (150 * RAW) + want
+        assert ch.wav_pcm(wav) == want
+        raw = tmp_path / f"t{n}.raw"
+        dimg.ok("convert", "--to", "raw", "--track", n, mixed.split, raw)
+        assert raw.read_bytes() == mixed.audio[n - 2]
+
+
+def test_bchunk_agrees(dimg, mixed, tmp_path):
+    bchunk = tl.require_tool("bchunk")
+    tl.run([bchunk, "-w", mixed.single.parent / "mixed.bin", mixed.single, tmp_path / "bc"])
+    iso = tmp_path / "d.iso"
+    dimg.ok("convert", "--lossy", mixed.single, iso)
+    assert (tmp_path / "bc01.iso").read_bytes() == iso.read_bytes() == mixed.iso
+    for n in (2, 3):
+        wav = tmp_path / f"t{n}.wav"
+        dimg.ok("convert", "--track", n, mixed.single, wav)
+        assert ch.wav_pcm(tmp_path / f"bc{n:02d}.wav") == ch.wav_pcm(wav)
+
+
+def test_chdman_mixed_round_trip(dimg, mixed, tmp_path):
+    chdman = tl.require_tool("chdman")
+    tl.run([chdman, "createcd", "-i", mixed.single, "-o", tmp_path / "m.chd"], timeout=300)
+    tl.run([chdman, "extractcd", "-i", tmp_path / "m.chd", "-o", tmp_path / "x.cue",
+            "-ob", tmp_path / "x.bin"], timeout=300)
+    assert (tmp_path / "x.bin").read_bytes() == (mixed.single.parent / "mixed.bin").read_bytes()
+    assert tracks_of(dimg.info(tmp_path / "x.cue")) == mixed.expected_table()
+
+
+def test_iso_refused_without_lossy_lists_losses(dimg, mixed, tmp_path):
+    r = dimg.run("convert", mixed.single, tmp_path / "x.iso")
+    assert r.returncode == 1
+    assert "track 2 (AUDIO)" in r.err and "--lossy" in r.err, r.err
+    assert not (tmp_path / "x.iso").exists()
+    assert not [p for p in tmp_path.iterdir()], list(tmp_path.iterdir())
+
+
+def test_existing_output_refused(dimg, mixed, tmp_path):
+    out = tmp_path / "o.cue"
+    (tmp_path / "o.bin").write_bytes(b"keep")
+    r = dimg.run("convert", mixed.single, out)
+    assert r.returncode == 1 and "already exists" in r.err
+    assert (tmp_path / "o.bin").read_bytes() == b"keep" and not out.exists()
+    dimg.ok("convert", "--force", mixed.single, out)
+    assert (tmp_path / "o.bin").stat().st_size == (mixed.single.parent / "mixed.bin").stat().st_size
+
+
+# ---- verify -----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("where,field", [(100, 500), (37, 2070), (150, 13), (0, 3)])
+def test_verify_flipped_byte(dimg, mixed, tmp_path, where, field):
+    d = tmp_path / "c"
+    d.mkdir()
+    cue = d / "mixed.cue"
+    cue.write_text(mixed.single.read_text())
+    b = bytearray((mixed.single.parent / "mixed.bin").read_bytes())
+    b[where * RAW + field] ^= 0x40
+    (d / "mixed.bin").write_bytes(bytes(b))
+    r = dimg.run("verify", "--json", cue)
+    assert r.returncode == 2, r.describe()
+    rep = json.loads(r.stdout)
+    assert rep["status"] == "corrupt"
+    bad = [e for e in rep["errors"] if isinstance(e, dict)]
+    assert [e["lba"] for e in bad] == [where], bad
+    want = {500: "edc", 2070: "zero", 13: "msf", 3: "sync"}[field]
+    assert want in bad[0]["problems"], bad
+    t = dimg.run("verify", cue)
+    assert t.returncode == 2 and f"LBA {where} " in t.out, t.out
+
+
+def test_verify_good_mixed(dimg, mixed):
+    for cue in (mixed.single, mixed.split):
+        r = dimg.run("verify", "--json", cue)
+        assert r.returncode == 0, r.describe()
+        rep = json.loads(r.stdout)
+        assert rep["raw_sectors_checked"] == len(mixed.data) // RAW
+        assert rep["filesystem"]["format"] == "iso9660"
+
+
+def test_verify_unreadable_is_exit_1(dimg, tmp_path):
+    cue = tmp_path / "x.cue"
+    cue.write_text('FILE "missing.bin" BINARY\n  TRACK 01 MODE1/2352\n    INDEX 01 00:00:00\n')
+    r = dimg.run("verify", cue)
+    assert r.returncode == 1 and "missing.bin" in r.err, r.describe()
+
+
+# ---- hash -------------------------------------------------------------------------------------
+
+def test_hash_per_track_matches_track_files(dimg, mixed):
+    rep = dimg.json("hash", "--json", "--per-track", "--algo", "crc32,md5,sha1,sha256", mixed.single)
+    assert len(rep["tracks"]) == 3
+    whole = b""
+    for t in rep["tracks"]:
+        data = (mixed.split.parent / f"mixed (Track {t['number']:02d}).bin").read_bytes()
+        whole += data
+        assert t["size"] == len(data)
+        assert t["sha1"] == hashlib.sha1(data).hexdigest()
+        assert t["md5"] == hashlib.md5(data).hexdigest()
+        assert t["sha256"] == hashlib.sha256(data).hexdigest()
+        assert t["crc32"] == f"{zlib.crc32(data):08x}"
+    assert rep["crc32"] == f"{zlib.crc32(whole):08x}" and rep["size"] == len(whole)
+
+
+def test_hash_whole_image_equals_file_hash(dimg, mixed, tmp_path):
+    data = (mixed.single.parent / "mixed.bin").read_bytes()
+    for img in (mixed.single, mixed.split):
+        rep = dimg.json("hash", "--json", img)
+        assert rep["sha1"] == hashlib.sha1(data).hexdigest()
+        assert rep["md5"] == hashlib.md5(data).hexdigest()
+        assert rep["crc32"] == f"{zlib.crc32(data):08x}"
+    iso = ch.sample_iso(tmp_path)
+    rep = dimg.json("hash", "--json", "--algo", "sha256", iso)
+    assert rep["sha256"] == hashlib.sha256(iso.read_bytes()).hexdigest() and "md5" not in rep
+
+
+def test_hash_bad_algo_is_usage_error(dimg, mixed):
+    r = dimg.run("hash", "--algo", "md4", mixed.single)
+    assert r.returncode == 2 and "md4" in r.err
+
+
+# ---- cue sheet variants -----------------------------------------------------------------------
+
+def test_case_insensitive_file_match(dimg, mixed, tmp_path):
+    (tmp_path / "MIXED.BIN").write_bytes((mixed.single.parent / "mixed.bin").read_bytes())
+    cue = tmp_path / "x.cue"
+    cue.write_text(mixed.single.read_text())  # names "mixed.bin"
+    assert tracks_of(dimg.info(cue)) == mixed.expected_table()
+
+
+def test_pregap_postgap_generated(dimg, mixed, tmp_path):
+    """PREGAP/POSTGAP sectors are not in the file: they are generated and survive a rewrite."""
+    data = mixed.data
+    (tmp_path / "d.bin").write_bytes(data + mixed.audio[0])
+    n = len(data) // RAW
+    cue = tmp_path / "g.cue"
+    cue.write_text('REM GENRE Test\nREM DATE 2026\nCATALOG 0123456789012\nTITLE "Disc"\n'
+                   'FILE "d.bin" BINARY\n  TRACK 01 MODE1/2352\n    INDEX 01 00:00:00\n'
+                   '    POSTGAP 00:02:00\n  TRACK 02 AUDIO\n    TITLE "Song"\n    PERFORMER "Me"\n'
+                   '    FLAGS DCP PRE\n    ISRC USABC2600001\n    PREGAP 00:01:00\n'
+                   f'    INDEX 01 {ch.msf(n)}\n')
+    info = dimg.info(cue)
+    t = info["sessions"][0]["tracks"]
+    assert t[0]["length"] == n + 150 and t[0]["postgap"] == 150
+    assert t[1]["start"] == n + 150 + 75 and t[1]["pregap"] == 75
+    assert t[1]["flags"] == ["DCP", "PRE"] and t[1]["isrc"] == "USABC2600001"
+    assert t[1]["cdtext"] == {"TITLE": "Song", "PERFORMER": "Me"}
+    assert info["disc"]["catalog"] == "0123456789012"
+    out = tmp_path / "o" / "g.cue"
+    out.parent.mkdir()
+    dimg.ok("convert", cue, out)
+    assert out.read_text() == cue.read_text().replace('"d.bin"', '"g.bin"')
+    assert (out.parent / "g.bin").read_bytes() == (tmp_path / "d.bin").read_bytes()
+    assert dimg.run("verify", out).returncode == 0
+
+
+def test_wave_and_motorola_files(dimg, mixed, tmp_path):
+    pcm = mixed.audio[0]
+    wav = tmp_path / "a.wav"
+    import struct
+    hdr = (b"RIFF" + struct.pack("<I", 36 + len(pcm)) + b"WAVEfmt " +
+           struct.pack("<IHHIIHH", 16, 1, 2, 44100, 176400, 4, 16) + b"data" +
+           struct.pack("<I", len(pcm)))
+    wav.write_bytes(hdr + pcm)
+    swapped = bytearray(pcm)
+    swapped[0::2], swapped[1::2] = pcm[1::2], pcm[0::2]
+    (tmp_path / "a.be").write_bytes(bytes(swapped))
+    cue = tmp_path / "w.cue"
+    cue.write_text('FILE "a.wav" WAVE\n  TRACK 01 AUDIO\n    INDEX 01 00:00:00\n'
+                   'FILE "a.be" MOTOROLA\n  TRACK 02 AUDIO\n    INDEX 01 00:00:00\n')
+    for n in (1, 2):
+        out = tmp_path / f"o{n}.raw"
+        dimg.ok("convert", "--to", "raw", "--track", n, cue, out)
+        assert out.read_bytes() == pcm
