@@ -23,9 +23,7 @@
 #include <unistd.h>
 
 /* TEMP-WEAK: until the toc/ccd writers land */
-#pragma weak cd_toc_write
 #pragma weak cd_ccd_write
-#pragma weak cd_sub_generate
 
 enum out_fmt { OF_ISO, OF_CUE, OF_TOC, OF_CCD, OF_WAV, OF_RAW };
 static const char *const fmt_names[] = { "iso", "cue", "toc", "ccd", "wav", "raw" };

@@ -176,6 +176,7 @@ static int cmd_file(struct cue_parser *p)
 	rc = cd_disc_add_file(p->d, p->tok[1].s, (enum cd_ftype)type, p->err);
 	if (rc < 0)
 		return rc;
+	p->d->files[rc].line = p->line;
 	p->cur_file = rc;
 	return 0;
 }
@@ -410,6 +411,7 @@ int cd_cue_parse(struct cd_disc *d, const char *text, size_t len, const char *na
 	p->session = 1;
 	p->err = err;
 	d->nsessions = 1;
+	snprintf(d->sheet, sizeof(d->sheet), "%s", name);
 	if (len >= 3 && !memcmp(text, "\xEF\xBB\xBF", 3))
 		i = 3;
 	while (i < len && rc == 0) {

@@ -71,6 +71,7 @@ struct cd_file {
 	uint64_t data_off;    /* WAVE: first PCM byte; else 0 */
 	uint64_t size;        /* usable bytes from data_off */
 	bool borrowed;        /* io belongs to the image (plain ISO), not closed here */
+	int line;             /* line of the sheet naming it (for errors), 0 unknown */
 };
 
 struct cd_seg {
@@ -131,6 +132,7 @@ struct cd_disc {
 	bool sub_interleaved; /* raw P-W interleaved (as read from a drive) */
 	int32_t sub_begin;
 	bool plain;           /* made from a plain ISO (image_disc) */
+	char sheet[128];      /* the sheet's file name, for errors */
 };
 
 struct cd_disc *cd_disc_new(void);

@@ -18,9 +18,6 @@
 
 /* Subheaders written when a cooked Mode 2 sector is expanded: Form 1 data,
  * Form 2 data (submode 0x08 / 0x20, ECMA-130 / CD-ROM XA). */
-/* TEMP-WEAK */
-#pragma weak cd_sub_deinterleave
-
 static const uint8_t sub_form1[4] = { 0, 0, 0x08, 0 };
 static const uint8_t sub_form2[4] = { 0, 0, 0x20, 0 };
 
@@ -52,7 +49,7 @@ static int check_name(const char *name, struct dimg_error *err)
 /* Opens dir/rel; when missing, looks for a case-insensitive match of the
  * last component (sheets written on Windows name "TRACK.BIN" for
  * "track.bin"). */
-static int open_rel(struct dimg_io **io, const char *dir, const char *name,
+static int open_rel(struct dimg_io **io, const char *dir, const char *name, const char *where,
 		    struct dimg_error *err)
 {
 	char path[4096], rel[4096];
@@ -91,7 +88,7 @@ static int open_rel(struct dimg_io **io, const char *dir, const char *name,
 		}
 	}
 	return dimg_err(err, DIMG_ENOTFOUND, DIMG_OFFSET_NONE,
-			"FILE \"%s\" named by the sheet does not exist in %s", name, dir);
+			"%sFILE \"%s\" named by the sheet does not exist in %s", where, name, dir);
 }
 
 /* RIFF WAVE: only 16-bit stereo 44.1 kHz PCM is CD audio. */
@@ -148,7 +145,10 @@ int cd_disc_open_files(struct cd_disc *d, const char *dir, struct dimg_error *er
 		if (!dir)
 			return dimg_err(err, DIMG_ENOTFOUND, DIMG_OFFSET_NONE,
 					"FILE \"%s\": the sheet has no folder to look in", f->name);
-		if ((rc = open_rel(&f->io, dir, f->name, err))) {
+		char where[160] = "";
+		if (f->line > 0)
+			snprintf(where, sizeof(where), "%s:%d: ", d->sheet, f->line);
+		if ((rc = open_rel(&f->io, dir, f->name, where, err))) {
 			if (rc == DIMG_ENOTFOUND && i == d->sub_file) {
 				/* a CloneCD image without its .sub is still an image */
 				dimg_error_clear(err);

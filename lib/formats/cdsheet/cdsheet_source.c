@@ -16,8 +16,6 @@
 #include <strings.h>
 
 /* TEMP-WEAK: until the toc/ccd parsers land */
-#pragma weak cd_toc_parse
-#pragma weak cd_toc_layout
 #pragma weak cd_ccd_parse
 #pragma weak cd_ccd_layout
 
@@ -53,10 +51,12 @@ static bool has_word(const uint8_t *head, size_t len, const char *w)
 
 static int cue_probe(struct dimg_io *io, const uint8_t *head, size_t len)
 {
+	/* the extension decides even for a damaged sheet: its parser then says
+	 * what is wrong with it */
+	if (ext_is(io->name, "cue") && io->size <= SHEET_MAX_BYTES)
+		return 90;
 	if (!looks_text(head, len) || io->size > SHEET_MAX_BYTES)
 		return 0;
-	if (ext_is(io->name, "cue"))
-		return 90;
 	return has_word(head, len, "FILE") && has_word(head, len, "TRACK") &&
 			       has_word(head, len, "INDEX")
 		       ? 70
@@ -65,10 +65,10 @@ static int cue_probe(struct dimg_io *io, const uint8_t *head, size_t len)
 
 static int toc_probe(struct dimg_io *io, const uint8_t *head, size_t len)
 {
+	if (ext_is(io->name, "toc") && io->size <= SHEET_MAX_BYTES)
+		return 90;
 	if (!looks_text(head, len) || io->size > SHEET_MAX_BYTES)
 		return 0;
-	if (ext_is(io->name, "toc"))
-		return 90;
 	return has_word(head, len, "TRACK") &&
 			       (has_word(head, len, "CD_DA") || has_word(head, len, "CD_ROM") ||
 				has_word(head, len, "DATAFILE"))
