@@ -99,6 +99,7 @@ void json_node(struct json *j, const char *key, const struct dimg_node *n);
 void json_finish(struct json *j);
 /* Human-readable rendering of a report tree. */
 void text_node(FILE *f, const struct dimg_node *n, int indent);
+void text_child(FILE *f, const struct dimg_node *c, int indent);
 
 /* Progress on stderr when it is a terminal (or forced). */
 struct progress {

@@ -187,30 +187,34 @@ static bool scalar(const struct dimg_node *n)
 	return dimg_node_type(n) != DIMG_NODE_OBJECT && dimg_node_type(n) != DIMG_NODE_ARRAY;
 }
 
+void text_child(FILE *f, const struct dimg_node *c, int ind)
+{
+	const char *k = dimg_node_key(c);
+	if (scalar(c)) {
+		fprintf(f, "%*s", ind, "");
+		if (k)
+			fprintf(f, "%-*s ", ind < 24 ? 24 - ind : 1, k);
+		else
+			fputs("- ", f);
+		text_scalar(f, c);
+		fputc('\n', f);
+		return;
+	}
+	if (k) {
+		if (!dimg_node_first(c)) {
+			fprintf(f, "%*s%-*s %s\n", ind, "", ind < 24 ? 24 - ind : 1, k,
+				dimg_node_type(c) == DIMG_NODE_ARRAY ? "(none)" : "");
+			return;
+		}
+		fprintf(f, "%*s%s:\n", ind, "", k);
+	} else {
+		fprintf(f, "%*s-\n", ind, "");
+	}
+	text_node(f, c, ind + 2);
+}
+
 void text_node(FILE *f, const struct dimg_node *n, int ind)
 {
-	for (const struct dimg_node *c = dimg_node_first(n); c; c = dimg_node_next(c)) {
-		const char *k = dimg_node_key(c);
-		if (scalar(c)) {
-			fprintf(f, "%*s", ind, "");
-			if (k)
-				fprintf(f, "%-*s ", ind < 24 ? 24 - ind : 1, k);
-			else
-				fputs("- ", f);
-			text_scalar(f, c);
-			fputc('\n', f);
-			continue;
-		}
-		if (k) {
-			if (!dimg_node_first(c)) {
-				fprintf(f, "%*s%-*s %s\n", ind, "", ind < 24 ? 24 - ind : 1, k,
-					dimg_node_type(c) == DIMG_NODE_ARRAY ? "(none)" : "");
-				continue;
-			}
-			fprintf(f, "%*s%s:\n", ind, "", k);
-		} else {
-			fprintf(f, "%*s-\n", ind, "");
-		}
-		text_node(f, c, ind + 2);
-	}
+	for (const struct dimg_node *c = dimg_node_first(n); c; c = dimg_node_next(c))
+		text_child(f, c, ind);
 }

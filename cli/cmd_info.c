@@ -3,12 +3,44 @@
 #include "cli.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 static const struct cli_opt info_opts[] = {
 	{ "json", 0, OPT_FLAG, NULL, "print JSON" },
 	{ "format", 0, OPT_STRING, "FMT", "force the container format (see dimg formats)" },
 	{ 0 },
 };
+
+/* A CD's sessions as a track table (cd-info style), one line per track. */
+static void print_tracks(FILE *f, const struct dimg_node *sessions)
+{
+	for (const struct dimg_node *s = dimg_node_first(sessions); s; s = dimg_node_next(s)) {
+		fprintf(f, "session %lld:\n", (long long)dimg_node_int(dimg_node_get(s, "number")));
+		fprintf(f, "  %-3s %-11s %8s %-9s %8s %6s  %s\n", "#", "mode", "start", "msf",
+			"length", "pregap", "indexes / flags / isrc");
+		for (const struct dimg_node *t = dimg_node_first(dimg_node_get(s, "tracks")); t;
+		     t = dimg_node_next(t)) {
+			const struct dimg_node *x;
+			fprintf(f, "  %-3lld %-11s %8lld %-9s %8lld %6lld ",
+				(long long)dimg_node_int(dimg_node_get(t, "number")),
+				dimg_node_str(dimg_node_get(t, "mode")),
+				(long long)dimg_node_int(dimg_node_get(t, "start")),
+				dimg_node_str(dimg_node_get(t, "start_msf")),
+				(long long)dimg_node_int(dimg_node_get(t, "length")),
+				(long long)dimg_node_int(dimg_node_get(t, "pregap")));
+			for (x = dimg_node_first(dimg_node_get(t, "indexes")); x; x = dimg_node_next(x))
+				fprintf(f, " %02lld@%lld", (long long)dimg_node_int(dimg_node_get(x, "number")),
+					(long long)dimg_node_int(dimg_node_get(x, "lba")));
+			for (x = dimg_node_first(dimg_node_get(t, "flags")); x; x = dimg_node_next(x))
+				fprintf(f, " %s", dimg_node_str(x));
+			if ((x = dimg_node_get(t, "isrc")))
+				fprintf(f, " ISRC %s", dimg_node_str(x));
+			fputc('\n', f);
+			if ((x = dimg_node_get(t, "cdtext")))
+				text_node(f, x, 6);
+		}
+	}
+}
 
 static int run_info(const struct cli_cmd *cmd, int argc, char **argv)
 {
@@ -37,7 +69,13 @@ static int run_info(const struct cli_cmd *cmd, int argc, char **argv)
 		json_node(&j, NULL, rep);
 		json_finish(&j);
 	} else {
-		text_node(stdout, rep, 0);
+		for (const struct dimg_node *c = dimg_node_first(rep); c; c = dimg_node_next(c)) {
+			const struct dimg_node *s = dimg_node_first(c);
+			if (!strcmp(dimg_node_key(c), "sessions") && s && dimg_node_get(s, "tracks"))
+				print_tracks(stdout, c);
+			else
+				text_child(stdout, c, 0);
+		}
 	}
 	dimg_node_free(rep);
 	dimg_image_close(img);
