@@ -10,7 +10,7 @@ import pytest
 
 from dimg_testlib import REPO, find_dimg
 
-COMMANDS = ["info", "ls", "cat", "extract", "create", "mkisofs", "formats"]
+COMMANDS = ["info", "ls", "cat", "extract", "convert", "verify", "hash", "create", "mkisofs", "formats"]
 
 
 def dimg(*args, **kw):
