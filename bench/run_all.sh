@@ -10,7 +10,7 @@
 # shellcheck source=bench/common.sh
 source "$(dirname "$0")/common.sh"
 
-: "${BENCH_ONLY:=small mem large create}"
+: "${BENCH_ONLY:=small mem large create cd}"
 
 rm -f "$SUMMARY"
 log "dimg: $DIMG $(have_dimg && echo "($("$DIMG" --version 2>/dev/null | head -n 1 || true))" || echo '(not built: reference tools only)')"
@@ -24,7 +24,8 @@ for b in $BENCH_ONLY; do
 	mem) script=mem_peak.sh ;;
 	create) script=iso_create.sh ;;
 	mount) script=mount_read.sh ;;
-	*) die "unknown benchmark '$b' in BENCH_ONLY (small, mem, large, create, mount)" ;;
+	cd) script=cd_image.sh ;;
+	*) die "unknown benchmark '$b' in BENCH_ONLY (small, mem, large, create, mount, cd)" ;;
 	esac
 	log "==== $script ===="
 	"$BENCH_SRC/$script" || { status=$?; log "$script failed (exit $status)"; }

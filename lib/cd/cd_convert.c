@@ -9,6 +9,7 @@
  * under temporary names and renamed into place at the end.
  */
 #include "cd/cd_disc.h"
+#include "cd/cd_par.h"
 #include "cd/cd_sector.h"
 #include "util/bytes.h"
 
@@ -19,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -29,12 +31,15 @@ enum out_fmt { OF_ISO, OF_CUE, OF_TOC, OF_CCD, OF_WAV, OF_RAW };
 static const char *const fmt_names[] = { "iso", "cue", "toc", "ccd", "wav", "raw" };
 
 #define CONV_MAX_OUT (CD_MAX_TRACKS + 3)
-#define BATCH 512u
+#define BATCH 2048u
 
 struct out_file {
 	char *final;          /* path */
 	char *tmp;
 	int fd;
+	uint64_t pos;         /* bytes written */
+	uint8_t *map;         /* the reserved file mapped for writing, or NULL */
+	uint64_t size;        /* reserved size */
 };
 
 struct conv {
@@ -44,7 +49,7 @@ struct conv {
 	enum out_fmt fmt;
 	struct out_file files[CONV_MAX_OUT];
 	int nfiles;
-	uint8_t *inbuf, *outbuf, *raw;
+	uint8_t *inbuf, *outbuf, *raw, *lostf;
 	uint64_t total, done;
 	uint64_t lost;        /* sectors whose raw bytes did not survive */
 	int32_t first_lost;
@@ -73,9 +78,12 @@ static int out_add(struct conv *c, const char *path, struct dimg_error *err)
 		sprintf(f->tmp, "%.*s/.%s.XXXXXX", (int)(slash - path), path, slash + 1);
 	else
 		sprintf(f->tmp, ".%s.XXXXXX", path);
+	f->pos = f->size = 0;
+	f->map = NULL;
 	if ((f->fd = mkstemp(f->tmp)) < 0) {
 		free(f->tmp);
-		f->tmp = NULL;
+		free(f->final);
+		f->tmp = f->final = NULL;
 		return dimg_err_sys(err, errno, DIMG_OFFSET_NONE, "%s: cannot create output",
 				    path);
 	}
@@ -83,18 +91,51 @@ static int out_add(struct conv *c, const char *path, struct dimg_error *err)
 	return 0;
 }
 
+/* Reserves an output's final size.  With the blocks allocated up front the
+ * file can be written through a shared mapping by several threads at once,
+ * which is what makes cooked <-> raw conversion faster than a sequential
+ * copy; where the file system cannot allocate ahead, writes stay plain. */
+static void out_reserve(struct conv *c, int idx, uint64_t size)
+{
+	struct out_file *f = &c->files[idx];
+	void *m;
+	if (size == 0 || size > SIZE_MAX || fallocate(f->fd, 0, 0, (off_t)size) != 0)
+		return;
+	m = mmap(NULL, (size_t)size, PROT_READ | PROT_WRITE, MAP_SHARED, f->fd, 0);
+	if (m == MAP_FAILED)
+		return;
+	f->map = m;
+	f->size = size;
+}
+
+/* Where the next len bytes of output idx go when it is mapped, else NULL. */
+static uint8_t *out_dst(struct conv *c, int idx, size_t len)
+{
+	struct out_file *f = &c->files[idx];
+	return f->map && f->pos + len <= f->size ? f->map + f->pos : NULL;
+}
+
 static int out_write(struct conv *c, int idx, const void *buf, size_t len)
 {
+	struct out_file *f = &c->files[idx];
 	const uint8_t *p = buf;
+	uint8_t *dst = out_dst(c, idx, len);
+	if (dst) {
+		if (dst != p)
+			memcpy(dst, p, len);
+		f->pos += len;
+		return 0;
+	}
 	while (len) {
-		ssize_t k = write(c->files[idx].fd, p, len);
+		ssize_t k = pwrite(f->fd, p, len, (off_t)f->pos);
 		if (k < 0 && errno == EINTR)
 			continue;
 		if (k <= 0)
 			return dimg_err_sys(c->err, k < 0 ? errno : ENOSPC, DIMG_OFFSET_NONE,
-					    "%s: write failed", c->files[idx].final);
+					    "%s: write failed", f->final);
 		p += k;
 		len -= (size_t)k;
+		f->pos += (uint64_t)k;
 	}
 	return 0;
 }
@@ -105,6 +146,11 @@ static int out_finish(struct conv *c, int rc)
 {
 	for (int i = 0; i < c->nfiles; i++) {
 		struct out_file *f = &c->files[i];
+		if (f->map && munmap(f->map, (size_t)f->size) != 0 && rc == 0)
+			rc = dimg_err_sys(c->err, errno, DIMG_OFFSET_NONE, "%s: write failed",
+					  f->final);
+		if (rc == 0 && f->map && f->pos != f->size && ftruncate(f->fd, (off_t)f->pos) != 0)
+			rc = dimg_err_sys(c->err, errno, DIMG_OFFSET_NONE, "%s: truncate", f->final);
 		if (rc == 0 && fchmod(f->fd, 0644) != 0)
 			rc = dimg_err_sys(c->err, errno, DIMG_OFFSET_NONE, "%s: chmod", f->final);
 		if (close(f->fd) != 0 && rc == 0)
@@ -286,7 +332,33 @@ static void progress(struct conv *c, uint64_t add)
 		c->opt->progress(c->opt->progress_ctx, c->done, c->total);
 }
 
-/* Writes sectors [from, to) of input track it to output idx in mode om. */
+struct xform {
+	const uint8_t *in;
+	uint8_t *out;
+	enum cd_tmode im, om;
+	int32_t lba;
+	uint8_t *lost; /* per sector */
+};
+
+static void xform_range(void *ctx, size_t lo, size_t hi)
+{
+	const struct xform *x = ctx;
+	size_t iss = cd_tmodes[x->im].sector_size, oss = cd_tmodes[x->om].sector_size;
+	uint8_t tmp[CD_RAW];
+	for (size_t k = lo; k < hi; k++) {
+		const uint8_t *raw = x->in + k * iss;
+		int32_t lba = x->lba + (int32_t)k;
+		if (!cd_tmodes[x->im].raw || x->im == CD_TM_CDG) {
+			cd_stored_to_raw(x->im, lba, raw, tmp);
+			raw = tmp;
+		}
+		x->lost[k] = !cd_raw_to_stored(x->om, lba, raw, x->out + k * oss);
+	}
+}
+
+/* Writes sectors [from, to) of input track it to output idx in mode om:
+ * batches read as stored, converted on all CPUs straight into the mapped
+ * output when there is one. */
 static int copy_sectors(struct conv *c, const struct cd_track *it, enum cd_tmode om,
 			int32_t from, int32_t to, int idx)
 {
@@ -294,25 +366,24 @@ static int copy_sectors(struct conv *c, const struct cd_track *it, enum cd_tmode
 	int rc = 0;
 	while (from < to && rc == 0) {
 		uint32_t n = (uint32_t)(to - from) < BATCH ? (uint32_t)(to - from) : BATCH;
-		if ((rc = cd_read_stored(c->in, it, from, n, c->inbuf, c->err)))
-			break;
+		uint8_t *dst = out_dst(c, idx, (size_t)n * oss);
 		if (om == it->mode) {
-			rc = out_write(c, idx, c->inbuf, n * iss);
+			rc = cd_read_stored(c->in, it, from, n, dst ? dst : c->inbuf, c->err);
+			if (rc == 0)
+				rc = out_write(c, idx, dst ? dst : c->inbuf, n * iss);
 		} else {
-			for (uint32_t k = 0; k < n; k++) {
-				const uint8_t *raw = c->inbuf + k * iss;
-				int32_t lba = from + (int32_t)k;
-				if (!cd_tmodes[it->mode].raw || it->mode == CD_TM_CDG) {
-					cd_stored_to_raw(it->mode, lba, c->inbuf + k * iss, c->raw);
-					raw = c->raw;
-				}
-				if (!cd_raw_to_stored(om, lba, raw, c->outbuf + k * oss)) {
+			struct xform x = { c->inbuf, dst ? dst : c->outbuf, it->mode, om, from,
+					   c->lostf };
+			if ((rc = cd_read_stored(c->in, it, from, n, c->inbuf, c->err)))
+				break;
+			cd_parallel(n, xform_range, &x);
+			for (uint32_t k = 0; k < n; k++)
+				if (c->lostf[k]) {
 					if (!c->lost)
-						c->first_lost = lba;
+						c->first_lost = from + (int32_t)k;
 					c->lost++;
 				}
-			}
-			rc = out_write(c, idx, c->outbuf, n * oss);
+			rc = out_write(c, idx, x.out, n * oss);
 		}
 		progress(c, (uint64_t)n * iss);
 		from += (int32_t)n;
@@ -395,6 +466,19 @@ static int run_sheet(struct conv *c, const char *out)
 		free(p);
 	}
 	free(dir_prefix);
+	for (int i = 0; rc == 0 && i < c->out->nfiles; i++) {
+		uint64_t size = 0;
+		if (i == c->out->sub_file)
+			size = (uint64_t)in->leadout * 96u;
+		for (int t = 0; t < c->out->ntracks; t++) {
+			const struct cd_track *ot = &c->out->tracks[t];
+			for (int g = 0; g < ot->nsegs; g++)
+				if (c->out->segs[ot->first_seg + g].file == i)
+					size += (uint64_t)c->out->segs[ot->first_seg + g].sectors *
+						cd_tmodes[ot->mode].sector_size;
+		}
+		out_reserve(c, data_first + i, size);
+	}
 	for (int i = 0; rc == 0 && i < in->ntracks; i++) {
 		const struct cd_track *it = &in->tracks[i], *ot = &c->out->tracks[i];
 		const struct cd_seg *g = &c->out->segs[ot->first_seg];
@@ -479,6 +563,8 @@ static int run_single(struct conv *c, const char *out)
 	c->total = (uint64_t)(to - from) * cd_tmodes[t->mode].sector_size;
 	if ((rc = out_add(c, out, c->err)))
 		return rc;
+	out_reserve(c, 0, (uint64_t)(to - from) * (c->fmt == OF_ISO ? 2048u : CD_RAW) +
+				  (c->fmt == OF_WAV ? 44u : 0u));
 	if (c->fmt == OF_WAV) {
 		uint8_t h[44];
 		uint32_t bytes = (uint32_t)(to - from) * CD_RAW;
@@ -550,7 +636,8 @@ int dimg_convert(struct dimg_image *img, const char *out, const struct dimg_conv
 	c.inbuf = malloc(BATCH * 2448u);
 	c.outbuf = malloc(BATCH * 2448u);
 	c.raw = malloc(CD_RAW);
-	if (!c.summary || !c.out || !c.inbuf || !c.outbuf || !c.raw) {
+	c.lostf = malloc(BATCH);
+	if (!c.summary || !c.out || !c.inbuf || !c.outbuf || !c.raw || !c.lostf) {
 		rc = dimg_err(err, DIMG_ENOMEM, DIMG_OFFSET_NONE, "out of memory");
 		goto done;
 	}
@@ -581,6 +668,7 @@ done:
 	free(c.inbuf);
 	free(c.outbuf);
 	free(c.raw);
+	free(c.lostf);
 	cd_disc_free(c.out);
 	if (rc == 0 && summary)
 		*summary = c.summary;
