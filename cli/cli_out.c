@@ -53,6 +53,8 @@ int cli_open(const struct cli_cmd *cmd, const struct cli_args *a, const char *pa
 	}
 	if ((i = opt_or(cmd, "session")) >= 0 && a->val[i])
 		fo.session = atoi(a->val[i]);
+	if ((i = opt_or(cmd, "track")) >= 0 && a->val[i])
+		fo.track = atoi(a->val[i]);
 	if (dimg_image_open(img, path, &oo, &err) != 0) {
 		cli_error(path, &err);
 		return EXIT_FAIL;

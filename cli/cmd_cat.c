@@ -24,6 +24,7 @@ static int dimg_err_set(struct dimg_error *err, int code, const char *fmt, ...)
 static const struct cli_opt cat_opts[] = {
 	{ "view", 0, OPT_STRING, "VIEW", "rr, joliet, plain or iso1999 (default: best)" },
 	{ "session", 0, OPT_INT, "N", "read session N (default: the newest)" },
+	{ "track", 0, OPT_INT, "N", "CD images: the file system of data track N" },
 	{ "format", 0, OPT_STRING, "FMT", "force the container format" },
 	{ 0 },
 };

@@ -24,6 +24,7 @@ static const struct cli_opt extract_opts[] = {
 	{ "directory", 'C', OPT_STRING, "DIR", "extract into DIR (default: .)" },
 	{ "view", 0, OPT_STRING, "VIEW", "rr, joliet, plain or iso1999 (default: best)" },
 	{ "session", 0, OPT_INT, "N", "read session N (default: the newest)" },
+	{ "track", 0, OPT_INT, "N", "CD images: the file system of data track N" },
 	{ "boot", 0, OPT_STRING, "DIR", "also write each El Torito boot image into DIR" },
 	{ "no-same-owner", 0, OPT_FLAG, NULL, "do not restore owners (default as non-root)" },
 	{ "no-sparse", 0, OPT_FLAG, NULL, "write zero runs instead of leaving holes" },

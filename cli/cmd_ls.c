@@ -11,6 +11,7 @@ static const struct cli_opt ls_opts[] = {
 	{ "json", 0, OPT_FLAG, NULL, "print a JSON list of entries" },
 	{ "view", 0, OPT_STRING, "VIEW", "rr, joliet, plain or iso1999 (default: best)" },
 	{ "session", 0, OPT_INT, "N", "read session N (default: the newest)" },
+	{ "track", 0, OPT_INT, "N", "CD images: the file system of data track N" },
 	{ "format", 0, OPT_STRING, "FMT", "force the container format" },
 	{ 0 },
 };

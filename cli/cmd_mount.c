@@ -41,12 +41,8 @@ static int run_mount(const struct cli_cmd *cmd, int argc, char **argv)
 		cli_args_free(&a);
 		return EXIT_USAGE;
 	}
-	if (cli_str(cmd, &a, "track") && atoi(cli_str(cmd, &a, "track")) != 1) {
-		cli_errorf(o.image, "no track %s: the image has one data track",
-			   cli_str(cmd, &a, "track"));
-		cli_args_free(&a);
-		return EXIT_FAIL;
-	}
+	if (cli_str(cmd, &a, "track"))
+		o.track = atoi(cli_str(cmd, &a, "track"));
 	rc = mnt_run(&o) ? EXIT_FAIL : EXIT_OK;
 	cli_args_free(&a);
 	return rc;

@@ -88,7 +88,7 @@ int mnt_run(const struct mnt_options *o)
 	struct dimg_image *img = NULL;
 	struct dimg_fs *fs = NULL;
 	struct dimg_error err;
-	struct dimg_fs_options fo = { .view = o->view, .session = o->session };
+	struct dimg_fs_options fo = { .view = o->view, .session = o->session, .track = o->track };
 	struct mnt m;
 	struct fuse_session *se = NULL;
 	struct fuse_args args = FUSE_ARGS_INIT(0, NULL);

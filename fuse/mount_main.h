@@ -11,6 +11,7 @@ struct mnt_options {
 	const char *fuse_opts; /* -o, passed on (allow_other, ...) */
 	enum dimg_view view;
 	int session;
+	int track;       /* CD: data track whose file system is mounted (0: default) */
 	bool foreground, debug, boot;
 };
 

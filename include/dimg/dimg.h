@@ -143,6 +143,8 @@ DIMG_API int dimg_view_parse(const char *s, enum dimg_view *out);
 struct dimg_fs_options {
 	enum dimg_view view;
 	int session; /* 1-based session number; 0 = newest */
+	int track;   /* CD images: the data track whose file system to open; 0 = the
+		      * first data track of the last session that has one */
 };
 
 struct dimg_fs;

@@ -116,6 +116,7 @@ struct dimg_image {
 	const struct dimg_container_driver *drv;
 	void *state;
 	uint64_t size; /* cooked medium size in bytes */
+	uint64_t fs_base; /* LBA where file systems start (a CD's data track) */
 	char *path;
 };
 
@@ -130,6 +131,9 @@ struct dimg_fs {
 /* The image as a CD: the container's disc model, or for a plain image of
  * 2048-byte sectors a one-track Mode 1 disc made on first use. */
 struct cd_disc *image_disc(struct dimg_image *img, struct dimg_error *err);
+
+/* Points file system probing at data track `number` of a CD image. */
+int image_select_track(struct dimg_image *img, int number, struct dimg_error *err);
 
 /* Reads cooked medium bytes (bounds-checked). */
 int medium_read(struct dimg_image *img, void *buf, size_t len, uint64_t off,

@@ -59,6 +59,8 @@ int dimg_fs_open(struct dimg_fs **out, struct dimg_image *img, const struct dimg
 	*out = NULL;
 	if (!opt)
 		opt = &defaults;
+	if (opt->track && (rc = image_select_track(img, opt->track, err)))
+		return rc;
 	for (size_t i = 0; dimg_fs_drivers[i]; i++) {
 		int score = dimg_fs_drivers[i]->probe(img);
 		if (score > best_score) {

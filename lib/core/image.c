@@ -274,3 +274,24 @@ fail:
 	cd_disc_free(d);
 	return NULL;
 }
+
+int image_select_track(struct dimg_image *img, int number, struct dimg_error *err)
+{
+	const struct cd_disc *d = img->disc;
+	if (!d)
+		return number == 1 ? 0
+				   : dimg_err(err, DIMG_ENOTFOUND, DIMG_OFFSET_NONE,
+					      "no track %d: the image has one track", number);
+	for (int i = 0; i < d->ntracks; i++) {
+		const struct cd_track *t = &d->tracks[i];
+		if (t->number != number)
+			continue;
+		if (cd_tmodes[t->mode].data_mode == 0)
+			return dimg_err(err, DIMG_EINVAL, DIMG_OFFSET_NONE,
+					"track %d is an audio track (no file system)", number);
+		img->fs_base = (uint64_t)t->start;
+		return 0;
+	}
+	return dimg_err(err, DIMG_ENOTFOUND, DIMG_OFFSET_NONE, "no track %d (tracks %d-%d)", number,
+			d->tracks[0].number, d->tracks[d->ntracks - 1].number);
+}

@@ -329,3 +329,36 @@ def test_wave_and_motorola_files(dimg, mixed, tmp_path):
         out = tmp_path / f"o{n}.raw"
         dimg.ok("convert", "--to", "raw", "--track", n, cue, out)
         assert out.read_bytes() == pcm
+
+
+def test_second_session_data_track(dimg, mixed, tmp_path):
+    """An Enhanced-CD-like disc: session 1 holds the mixed disc, session 2 a data track whose
+    ISO 9660 (made by genisoimage -C) addresses the disc's absolute LBAs, 11250 sectors
+    (lead-out + lead-in) after session 1.  The newest data track is the default; --track picks
+    another."""
+    genisoimage = tl.require_tool("genisoimage")
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "two.txt").write_text("second session\n")
+    leadout = mixed.expected_table()[-1]["start"] + mixed.expected_table()[-1]["length"]
+    start = leadout + 11250
+    tl.run([genisoimage, "-quiet", "-R", "-C", f"0,{start}", "-o", tmp_path / "s2.iso", src])
+    (tmp_path / "d.bin").write_bytes((mixed.single.parent / "mixed.bin").read_bytes())
+    cue = tmp_path / "x.cue"
+    cue.write_text(mixed.single.read_text().replace('"mixed.bin"', '"d.bin"') +
+                   'FILE "s2.iso" BINARY\n  REM SESSION 02\n  TRACK 04 MODE1/2048\n'
+                   '    INDEX 01 00:00:00\n')
+    info = dimg.info(cue)
+    assert [s["number"] for s in info["sessions"]] == [1, 2]
+    assert info["sessions"][1]["tracks"][0]["start"] == start
+    assert dimg.ok("cat", cue, "/two.txt").out == "second session\n"
+    assert "README.txt" in dimg.ok("ls", "--track", "1", cue).out
+    r = dimg.run("ls", "--track", "2", cue)
+    assert r.returncode == 1 and "audio track" in r.err
+    assert dimg.run("verify", cue).returncode == 0
+    # the session survives a rewrite
+    out = tmp_path / "o" / "x.cue"
+    out.parent.mkdir()
+    dimg.ok("convert", "--split", cue, out)
+    assert dimg.info(out)["sessions"][1]["tracks"][0]["start"] == start
+    assert dimg.ok("cat", out, "/two.txt").out == "second session\n"

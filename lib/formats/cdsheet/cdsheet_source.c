@@ -205,8 +205,11 @@ static int sheet_open(struct dimg_image *img, void *state, enum sheet_kind kind,
 done:
 	free(text);
 	free(dirbuf);
-	if (rc == 0)
+	if (rc == 0) {
+		const struct cd_track *dt = cd_disc_data_track(d);
 		img->size = (uint64_t)d->leadout * COOKED;
+		img->fs_base = dt ? (uint64_t)dt->start : 0;
+	}
 	return rc;
 }
 

@@ -870,9 +870,10 @@ int iso9660_probe_medium(struct dimg_image *img)
 	uint8_t sec[8];
 	struct dimg_error tmp;
 	dimg_error_clear(&tmp);
-	if (img->size < (ISO_VD_START_LBA + 1) * ISO_SECTOR)
+	uint64_t off = (img->fs_base + ISO_VD_START_LBA) * ISO_SECTOR;
+	if (img->size < off + ISO_SECTOR)
 		return 0;
-	if (medium_read(img, sec, sizeof(sec), ISO_VD_START_LBA * ISO_SECTOR, &tmp))
+	if (medium_read(img, sec, sizeof(sec), off, &tmp))
 		return 0;
 	return memcmp(sec + 1, "CD001", 5) == 0 ? 90 : 0;
 }

@@ -170,7 +170,7 @@ int iso_volume_load(struct dimg_image *img, struct iso_volume *vol, struct dimg_
 	vol->nsessions = 0;
 	if (!slot(vol))
 		return dimg_err(err, DIMG_ENOMEM, DIMG_OFFSET_NONE, "out of memory");
-	rc = load_set(img, vol, 0, &first, err);
+	rc = load_set(img, vol, img->fs_base, &first, err);
 	if (rc == DIMG_ENOTFOUND)
 		return dimg_err(err, DIMG_EFORMAT, ISO_VD_START_LBA * ISO_SECTOR,
 				"no ISO 9660 primary volume descriptor");
@@ -178,11 +178,11 @@ int iso_volume_load(struct dimg_image *img, struct iso_volume *vol, struct dimg_
 		return rc;
 	/* xorriso on a regular file keeps a copy of the newest session's
 	 * descriptors at LBA 16 and writes session 1 at LBA 32. */
-	if (root_lba(&first) >= 32) {
+	if (root_lba(&first) >= img->fs_base + 32) {
 		struct dimg_error tmp;
 		dimg_error_clear(&tmp);
-		if (load_set(img, NULL, 32, &vol->sessions[0], &tmp) == 0 &&
-		    root_lba(&vol->sessions[0]) >= 32) {
+		if (load_set(img, NULL, img->fs_base + 32, &vol->sessions[0], &tmp) == 0 &&
+		    root_lba(&vol->sessions[0]) >= img->fs_base + 32) {
 			vol->superblock_alias = true;
 			vol->nsessions = 1;
 		}
