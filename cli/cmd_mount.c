@@ -34,6 +34,7 @@ static int run_mount(const struct cli_cmd *cmd, int argc, char **argv)
 	o.foreground = cli_flag(cmd, &a, "foreground") || cli_flag(cmd, &a, "debug");
 	o.debug = cli_flag(cmd, &a, "debug");
 	o.boot = cli_flag(cmd, &a, "boot");
+	o.audio = cli_flag(cmd, &a, "audio");
 	if (cli_str(cmd, &a, "session"))
 		o.session = atoi(cli_str(cmd, &a, "session"));
 	if (cli_str(cmd, &a, "view") && dimg_view_parse(cli_str(cmd, &a, "view"), &o.view) != 0) {

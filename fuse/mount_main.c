@@ -83,6 +83,14 @@ static void *readahead_thread(void *mp)
 	return NULL;
 }
 
+static void report_err(const char *image, const struct dimg_error *err)
+{
+	fprintf(stderr, "dimg: %s: %s", image, err->message);
+	if (err->offset >= 0)
+		fprintf(stderr, " (at byte offset %lld)", (long long)err->offset);
+	fputc('\n', stderr);
+}
+
 int mnt_run(const struct mnt_options *o)
 {
 	struct dimg_image *img = NULL;
@@ -96,22 +104,32 @@ int mnt_run(const struct mnt_options *o)
 	int rc = 1;
 
 	dimg_error_clear(&err);
-	if (dimg_image_open(&img, o->image, NULL, &err) != 0 ||
-	    dimg_fs_open(&fs, img, &fo, &err) != 0) {
-		fprintf(stderr, "dimg: %s: %s", o->image, err.message);
-		if (err.offset >= 0)
-			fprintf(stderr, " (at byte offset %lld)", (long long)err.offset);
-		fputc('\n', stderr);
+	if (dimg_image_open(&img, o->image, NULL, &err) != 0) {
+		report_err(o->image, &err);
 		goto out;
 	}
-	{
+	if (dimg_fs_open(&fs, img, &fo, &err) != 0) {
+		/* an audio CD has no file system: with --audio its tracks are
+		 * the whole mount */
+		struct dimg_track_info t[99];
+		struct dimg_error e2;
+		int n, naudio = 0;
+		dimg_error_clear(&e2);
+		n = o->audio && !o->track && err.code == DIMG_EUNKNOWN ? dimg_tracks(img, t, 99, &e2)
+								     : 0;
+		for (int i = 0; i < n && i < 99; i++)
+			naudio += t[i].audio;
+		if (!naudio) {
+			report_err(o->image, &err);
+			goto out;
+		}
+		fs = NULL;
+	}
+	if (fs) {
 		/* a root that cannot be read would make a mount nobody can use */
 		struct dimg_stat st;
 		if (dimg_fs_getattr(fs, dimg_fs_root(fs), &st, &err) != 0) {
-			fprintf(stderr, "dimg: %s: %s", o->image, err.message);
-			if (err.offset >= 0)
-				fprintf(stderr, " (at byte offset %lld)", (long long)err.offset);
-			fputc('\n', stderr);
+			report_err(o->image, &err);
 			goto out;
 		}
 	}
@@ -124,7 +142,7 @@ int mnt_run(const struct mnt_options *o)
 		fprintf(stderr, "dimg: %s: %s\n", o->mountpoint, strerror(errno));
 		goto out;
 	}
-	if (mnt_init(&m, img, fs, o->image, o->boot) != 0) {
+	if (mnt_init(&m, img, fs, o->image, o->boot, o->audio) != 0) {
 		fprintf(stderr, "dimg: out of memory\n");
 		goto out;
 	}

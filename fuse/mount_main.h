@@ -12,7 +12,7 @@ struct mnt_options {
 	enum dimg_view view;
 	int session;
 	int track;       /* CD: data track whose file system is mounted (0: default) */
-	bool foreground, debug, boot;
+	bool foreground, debug, boot, audio;
 };
 
 /* Mounts and serves until unmounted; returns an exit status. */

@@ -90,42 +90,102 @@ static void fill_stat(const struct mnt *m, const struct dimg_stat *d, struct sta
 		st->st_rdev = makedev((unsigned)d->rdev_major, (unsigned)d->rdev_minor);
 }
 
-/* ---- boot images --------------------------------------------------------- */
+/* ---- made-up entries: /.boot and /.audio ---------------------------------- */
 
-static void boot_name(const struct dimg_boot_entry *b, char *buf, size_t size)
+static bool is_synth(fuse_ino_t ino)
 {
-	snprintf(buf, size, "boot-%d-%s.img", b->index,
-		 b->platform == 0 ? "bios" : b->platform == 0xEF ? "efi" : "other");
+	return ino != FUSE_ROOT_ID && ino < MNT_SYNTH_END;
 }
 
-static bool boot_stat(const struct mnt *m, fuse_ino_t ino, struct dimg_stat *st)
+static bool is_boot_file(const struct mnt *m, fuse_ino_t ino)
+{
+	return m->boot && ino >= MNT_BOOT_FIRST && ino < MNT_BOOT_FIRST + (fuse_ino_t)m->nboot;
+}
+
+static bool is_audio_file(const struct mnt *m, fuse_ino_t ino)
+{
+	return m->audio && ino >= MNT_AUDIO_FIRST &&
+	       ino < MNT_AUDIO_FIRST + (fuse_ino_t)m->naudio;
+}
+
+static void synth_name(const struct mnt *m, fuse_ino_t ino, char *buf, size_t size)
+{
+	if (ino == MNT_BOOT_DIR) {
+		snprintf(buf, size, ".boot");
+	} else if (ino == MNT_AUDIO_DIR) {
+		snprintf(buf, size, ".audio");
+	} else if (is_boot_file(m, ino)) {
+		const struct dimg_boot_entry *b = &m->boot_ents[ino - MNT_BOOT_FIRST];
+		snprintf(buf, size, "boot-%d-%s.img", b->index,
+			 b->platform == 0 ? "bios" : b->platform == 0xEF ? "efi" : "other");
+	} else {
+		snprintf(buf, size, "track%02d.wav", m->tracks[ino - MNT_AUDIO_FIRST].number);
+	}
+}
+
+/* Attributes of a made-up inode (or of the root of a disc without a file
+ * system); false when ino is none of them. */
+static bool synth_stat(const struct mnt *m, fuse_ino_t ino, struct dimg_stat *st)
 {
 	struct dimg_stat root;
 	struct dimg_error err;
+	bool dir = ino == MNT_BOOT_DIR || ino == MNT_AUDIO_DIR || (ino == FUSE_ROOT_ID && !m->fs);
+	if (!dir && !is_boot_file(m, ino) && !is_audio_file(m, ino))
+		return false;
+	if ((ino == MNT_BOOT_DIR && !m->boot) || (ino == MNT_AUDIO_DIR && !m->audio))
+		return false;
 	dimg_error_clear(&err);
 	memset(st, 0, sizeof(*st));
-	if (dimg_fs_getattr(m->fs, m->root, &root, &err) != 0)
+	memset(&root, 0, sizeof(root));
+	if (m->fs && dimg_fs_getattr(m->fs, m->root, &root, &err) != 0)
 		memset(&root, 0, sizeof(root));
+	if (!m->fs) {
+		root.mtime = m->mtime;
+		root.uid = (uint32_t)m->uid;
+		root.gid = (uint32_t)m->gid;
+	}
 	st->mtime = st->atime = st->ctime = root.mtime;
 	st->uid = root.uid;
 	st->gid = root.gid;
-	if (ino == MNT_BOOT_DIR) {
-		st->ino = MNT_BOOT_DIR;
+	st->ino = ino == FUSE_ROOT_ID ? m->root : ino;
+	if (dir) {
 		st->type = DIMG_FT_DIR;
 		st->mode = 0555;
 		st->nlink = 2;
 		return true;
 	}
-	if (ino >= MNT_BOOT_FIRST && ino < MNT_BOOT_FIRST + (fuse_ino_t)m->nboot) {
-		const struct dimg_boot_entry *b = &m->boot_ents[ino - MNT_BOOT_FIRST];
-		st->ino = ino;
-		st->type = DIMG_FT_FILE;
-		st->mode = 0444;
-		st->nlink = 1;
-		st->size = b->size;
-		return true;
+	st->type = DIMG_FT_FILE;
+	st->mode = 0444;
+	st->nlink = 1;
+	if (is_boot_file(m, ino)) {
+		st->size = m->boot_ents[ino - MNT_BOOT_FIRST].size;
+	} else {
+		const struct dimg_track_info *t = &m->tracks[ino - MNT_AUDIO_FIRST];
+		st->size = 44 + (uint64_t)t->length * 2352u;
 	}
-	return false;
+	return true;
+}
+
+/* The made-up folders shown in the root. */
+static int root_extras(const struct mnt *m, fuse_ino_t out[2])
+{
+	int n = 0;
+	if (m->boot)
+		out[n++] = MNT_BOOT_DIR;
+	if (m->audio)
+		out[n++] = MNT_AUDIO_DIR;
+	return n;
+}
+
+/* Children of a made-up folder: count and the inode of child i. */
+static int synth_children(const struct mnt *m, fuse_ino_t dir)
+{
+	return dir == MNT_BOOT_DIR ? m->nboot : dir == MNT_AUDIO_DIR ? m->naudio : 0;
+}
+
+static fuse_ino_t synth_child(fuse_ino_t dir, int i)
+{
+	return (dir == MNT_BOOT_DIR ? MNT_BOOT_FIRST : MNT_AUDIO_FIRST) + (fuse_ino_t)i;
 }
 
 /* ---- the directory index ------------------------------------------------- */
@@ -280,14 +340,16 @@ static const struct mnt_ent *dir_find(const struct mnt_dir *d, const char *name)
 /* ---- setup --------------------------------------------------------------- */
 
 int mnt_init(struct mnt *m, struct dimg_image *img, struct dimg_fs *fs, const char *image,
-	     bool boot)
+	     bool boot, bool audio)
 {
+	struct stat ist;
 	memset(m, 0, sizeof(*m));
 	m->img = img;
 	m->fs = fs;
 	m->image = image;
-	m->root = dimg_fs_root(fs);
-	m->rock_ridge = dimg_fs_view(fs) == DIMG_VIEW_ROCKRIDGE;
+	m->root = fs ? dimg_fs_root(fs) : 1;
+	m->rock_ridge = fs && dimg_fs_view(fs) == DIMG_VIEW_ROCKRIDGE;
+	m->mtime = stat(image, &ist) == 0 ? ist.st_mtime : 0;
 	m->raw_fd = dimg_image_raw_fd(img);
 	m->uid = getuid();
 	m->gid = getgid();
@@ -305,6 +367,20 @@ int mnt_init(struct mnt *m, struct dimg_image *img, struct dimg_fs *fs, const ch
 		m->boot = true;
 		m->nboot = n > 64 ? 64 : n > 0 ? n : 0;
 	}
+	if (audio) {
+		struct dimg_error err;
+		struct dimg_track_info all[99];
+		int n;
+		dimg_error_clear(&err);
+		n = dimg_tracks(img, all, 99, &err);
+		m->audio = true;
+		m->tracks = calloc(99, sizeof(*m->tracks));
+		if (!m->tracks)
+			return -ENOMEM;
+		for (int i = 0; i < n && i < 99; i++)
+			if (all[i].audio)
+				m->tracks[m->naudio++] = all[i];
+	}
 	return 0;
 }
 
@@ -314,6 +390,7 @@ void mnt_destroy(struct mnt *m)
 		dir_free(m->dirs[i]);
 	free(m->dirs);
 	free(m->boot_ents);
+	free(m->tracks);
 	pthread_mutex_destroy(&m->lock);
 }
 
@@ -334,21 +411,33 @@ void mnt_lookup(struct mnt *m, fuse_req_t req, fuse_ino_t parent, const char *na
 {
 	struct dimg_error err;
 	struct dimg_stat st;
+	char nm[64];
+	fuse_ino_t extra[2];
+	int n;
 	dimg_error_clear(&err);
-	if (m->boot && parent == FUSE_ROOT_ID && strcmp(name, ".boot") == 0) {
-		boot_stat(m, MNT_BOOT_DIR, &st);
-		reply_entry(m, req, &st);
-		return;
-	}
-	if (m->boot && parent == MNT_BOOT_DIR) {
-		for (int i = 0; i < m->nboot; i++) {
-			char nm[64];
-			boot_name(&m->boot_ents[i], nm, sizeof(nm));
-			if (!strcmp(nm, name) && boot_stat(m, MNT_BOOT_FIRST + (fuse_ino_t)i, &st)) {
+	if (parent == FUSE_ROOT_ID) {
+		n = root_extras(m, extra);
+		for (int i = 0; i < n; i++) {
+			synth_name(m, extra[i], nm, sizeof(nm));
+			if (!strcmp(nm, name) && synth_stat(m, extra[i], &st)) {
 				reply_entry(m, req, &st);
 				return;
 			}
 		}
+	}
+	if (parent == MNT_BOOT_DIR || parent == MNT_AUDIO_DIR) {
+		n = synth_children(m, parent);
+		for (int i = 0; i < n; i++) {
+			synth_name(m, synth_child(parent, i), nm, sizeof(nm));
+			if (!strcmp(nm, name) && synth_stat(m, synth_child(parent, i), &st)) {
+				reply_entry(m, req, &st);
+				return;
+			}
+		}
+		m->r->err(req, ENOENT);
+		return;
+	}
+	if (!m->fs || is_synth(parent)) {
 		m->r->err(req, ENOENT);
 		return;
 	}
@@ -371,9 +460,13 @@ void mnt_getattr(struct mnt *m, fuse_req_t req, fuse_ino_t ino)
 	struct dimg_stat d;
 	struct stat st;
 	dimg_error_clear(&err);
-	if (m->boot && boot_stat(m, ino, &d)) {
+	if (synth_stat(m, ino, &d)) {
 		fill_stat(m, &d, &st);
 		m->r->attr(req, &st, ATTR_TIMEOUT);
+		return;
+	}
+	if (!m->fs || is_synth(ino)) {
+		m->r->err(req, ENOENT);
 		return;
 	}
 	if (dimg_fs_getattr(m->fs, to_dimg(m, ino), &d, &err) != 0) {
@@ -391,6 +484,10 @@ void mnt_readlink(struct mnt *m, fuse_req_t req, fuse_ino_t ino)
 	struct dimg_error err;
 	char buf[16384];
 	dimg_error_clear(&err);
+	if (!m->fs || is_synth(ino)) {
+		m->r->err(req, EINVAL);
+		return;
+	}
 	if (dimg_fs_readlink(m->fs, to_dimg(m, ino), buf, sizeof(buf), &err) < 0) {
 		m->r->err(req, err.code == DIMG_EINVAL ? EINVAL : to_errno(err.code));
 		return;
@@ -416,7 +513,7 @@ static bool try_splice(struct mnt *m, fuse_req_t req, fuse_ino_t ino, size_t siz
 	struct dimg_error err;
 	struct dimg_stat st;
 	struct dimg_extent ext[2];
-	if (ino < MNT_BOOT_FIRST + 64 && ino != FUSE_ROOT_ID)
+	if (is_synth(ino) || !m->fs)
 		return false;
 	dimg_error_clear(&err);
 	if (dimg_fs_getattr(m->fs, to_dimg(m, ino), &st, &err) != 0 || st.type != DIMG_FT_FILE ||
@@ -453,9 +550,14 @@ void mnt_read(struct mnt *m, fuse_req_t req, fuse_ino_t ino, size_t size, off_t 
 		free(buf);
 		return;
 	}
-	if (m->boot && ino >= MNT_BOOT_FIRST && ino < MNT_BOOT_FIRST + (fuse_ino_t)m->nboot)
+	if (is_boot_file(m, ino))
 		n = dimg_boot_read(m->img, &m->boot_ents[ino - MNT_BOOT_FIRST], (uint64_t)off, buf,
 				   size, &err);
+	else if (is_audio_file(m, ino))
+		n = dimg_track_read_wav(m->img, m->tracks[ino - MNT_AUDIO_FIRST].number,
+					(uint64_t)off, buf, size, &err);
+	else if (!m->fs || is_synth(ino))
+		n = err.code = DIMG_EISDIR; /* the made-up folders */
 	else
 		n = dimg_fs_read(m->fs, to_dimg(m, ino), (uint64_t)off, buf, size, &err);
 	if (n < 0) {
@@ -482,10 +584,12 @@ void mnt_readdir(struct mnt *m, fuse_req_t req, fuse_ino_t ino, size_t size, off
 {
 	struct dimg_error err;
 	char *buf;
-	size_t used = 0;
+	size_t used = 0, dn = 0;
 	struct mnt_dir *d = NULL;
-	struct dimg_stat self, boot_dir;
-	bool in_boot = m->boot && ino == MNT_BOOT_DIR;
+	struct dimg_stat self;
+	bool synth_dir = ino == MNT_BOOT_DIR || ino == MNT_AUDIO_DIR;
+	fuse_ino_t extra[2];
+	int nextra = 0;
 	size_t n;
 	dimg_error_clear(&err);
 	if (size > (1u << 20))
@@ -495,14 +599,19 @@ void mnt_readdir(struct mnt *m, fuse_req_t req, fuse_ino_t ino, size_t size, off
 		m->r->err(req, ENOMEM);
 		return;
 	}
-	if (in_boot) {
-		boot_stat(m, MNT_BOOT_DIR, &self);
-		n = (size_t)m->nboot;
+	if (synth_dir || (ino == FUSE_ROOT_ID && !m->fs)) {
+		if (!synth_stat(m, ino, &self)) {
+			free(buf);
+			m->r->err(req, ENOENT);
+			return;
+		}
+		n = synth_dir ? (size_t)synth_children(m, ino) : 0;
 	} else {
-		if (dimg_fs_getattr(m->fs, to_dimg(m, ino), &self, &err) != 0 ||
+		if (!m->fs || is_synth(ino) ||
+		    dimg_fs_getattr(m->fs, to_dimg(m, ino), &self, &err) != 0 ||
 		    !(d = dir_get(m, to_dimg(m, ino), &err))) {
 			free(buf);
-			m->r->err(req, to_errno(err.code));
+			m->r->err(req, !m->fs || is_synth(ino) ? ENOTDIR : to_errno(err.code));
 			return;
 		}
 		if (d->err && d->n == 0) {
@@ -512,11 +621,15 @@ void mnt_readdir(struct mnt *m, fuse_req_t req, fuse_ino_t ino, size_t size, off
 			m->r->err(req, EIO);
 			return;
 		}
-		n = d->n + (m->boot && ino == FUSE_ROOT_ID ? 1 : 0);
-		if (m->boot && ino == FUSE_ROOT_ID)
-			boot_stat(m, MNT_BOOT_DIR, &boot_dir);
+		dn = d->n;
+		n = dn;
 	}
-	/* offsets: 1 ".", 2 "..", 3 + i the entries */
+	if (ino == FUSE_ROOT_ID) {
+		nextra = root_extras(m, extra);
+		n += (size_t)nextra;
+	}
+	/* offsets: 1 ".", 2 "..", 3 + i the entries (the directory's, then the
+	 * made-up folders of the root) */
 	for (off_t o = off; (size_t)o < n + 2; o++) {
 		struct fuse_entry_param e;
 		const char *name;
@@ -529,16 +642,19 @@ void mnt_readdir(struct mnt *m, fuse_req_t req, fuse_ino_t ino, size_t size, off
 		} else if (o == 1) {
 			name = "..";
 			st = self; /* the kernel resolves ".." itself */
-		} else if (in_boot) {
-			boot_name(&m->boot_ents[o - 2], nm, sizeof(nm));
+		} else if (synth_dir) {
+			fuse_ino_t c = synth_child(ino, (int)(o - 2));
+			synth_name(m, c, nm, sizeof(nm));
 			name = nm;
-			boot_stat(m, MNT_BOOT_FIRST + (fuse_ino_t)(o - 2), &st);
-		} else if ((size_t)(o - 2) < d->n) {
+			synth_stat(m, c, &st);
+		} else if ((size_t)(o - 2) < dn) {
 			name = d->ents[o - 2].name;
 			st = d->ents[o - 2].st;
 		} else {
-			name = ".boot";
-			st = boot_dir;
+			fuse_ino_t c = extra[(size_t)(o - 2) - dn];
+			synth_name(m, c, nm, sizeof(nm));
+			name = nm;
+			synth_stat(m, c, &st);
 		}
 		e.ino = to_fuse(m, st.ino);
 		fill_stat(m, &st, &e.attr);
@@ -579,7 +695,7 @@ static int xattr_value(struct mnt *m, fuse_ino_t ino, const char *name, char *ou
 	struct dimg_error err;
 	struct dimg_stat st;
 	dimg_error_clear(&err);
-	if (ino < MNT_BOOT_FIRST + 64 && ino != FUSE_ROOT_ID)
+	if (is_synth(ino) || !m->fs)
 		return -ENODATA;
 	if (dimg_fs_getattr(m->fs, to_dimg(m, ino), &st, &err) != 0)
 		return -EIO;

@@ -50,6 +50,10 @@ struct mnt {
 	bool boot;       /* expose El Torito images under /.boot */
 	struct dimg_boot_entry *boot_ents;
 	int nboot;
+	bool audio;      /* expose a CD's audio tracks as WAV files under /.audio */
+	struct dimg_track_info *tracks; /* the audio tracks */
+	int naudio;
+	int64_t mtime;   /* of the image file: the time of the made-up entries */
 	const struct mnt_reply *r;
 	pthread_mutex_t lock;
 	struct mnt_dir **dirs; /* hash table of indexed directories */
@@ -60,10 +64,15 @@ struct mnt {
 /* Inode numbers the glue makes up (image inodes are byte offsets of
  * directory records, far above these). */
 #define MNT_BOOT_DIR 2ull
-#define MNT_BOOT_FIRST 16ull
+#define MNT_AUDIO_DIR 3ull
+#define MNT_BOOT_FIRST 16ull  /* 64 boot images */
+#define MNT_AUDIO_FIRST 128ull /* 99 tracks */
+#define MNT_SYNTH_END 256ull
 
+/* fs may be NULL for a disc without a file system (audio only): the root
+ * then holds only the made-up folders. */
 int mnt_init(struct mnt *m, struct dimg_image *img, struct dimg_fs *fs, const char *image,
-	     bool boot);
+	     bool boot, bool audio);
 void mnt_destroy(struct mnt *m);
 
 /* The callbacks, in the libfuse low-level shape plus the mount. */

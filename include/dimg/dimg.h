@@ -366,6 +366,29 @@ DIMG_API int dimg_boot_entries(struct dimg_image *img, struct dimg_boot_entry *e
 DIMG_API int64_t dimg_boot_read(struct dimg_image *img, const struct dimg_boot_entry *ent,
 				uint64_t off, void *buf, size_t len, struct dimg_error *err);
 
+/* ---- CD images: tracks ------------------------------------------------- */
+
+struct dimg_track_info {
+	int number;          /* as recorded, 1..99 */
+	int session;
+	char mode[16];       /* as in a cue sheet: "AUDIO", "MODE1/2352", ... */
+	int audio;
+	int64_t start;       /* LBA of INDEX 01 */
+	int64_t length;      /* sectors from INDEX 01 to the end of the track */
+	int64_t pregap;      /* sectors before INDEX 01 */
+};
+
+/* Lists the tracks (a plain image is one Mode 1 track); returns their count
+ * and fills up to max. */
+DIMG_API int dimg_tracks(struct dimg_image *img, struct dimg_track_info *out, size_t max,
+			 struct dimg_error *err);
+/* Size of audio track `number` as a WAV file (44-byte header + PCM from
+ * INDEX 01 on). */
+DIMG_API int64_t dimg_track_wav_size(struct dimg_image *img, int number, struct dimg_error *err);
+/* Reads bytes of that WAV file; returns the count (0 at the end). */
+DIMG_API int64_t dimg_track_read_wav(struct dimg_image *img, int number, uint64_t off, void *buf,
+				     size_t len, struct dimg_error *err);
+
 /* ---- CD images: convert, verify, hash ---------------------------------- */
 
 struct dimg_convert_options {

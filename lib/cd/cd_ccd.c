@@ -97,7 +97,6 @@ struct ccd_state {
 	int line;
 	enum sect cur;
 	unsigned keys;         /* simple keys seen in the current section */
-	int sect_line;
 	int cur_num;           /* N of the current [TRACK N] */
 	/* [CloneCD], [Disc] */
 	int clonecd_line, disc_line, cdtext_line;
@@ -224,7 +223,6 @@ static int section(struct ccd_state *st, struct span in)
 	struct span name;
 	int32_t num;
 	st->keys = 0;
-	st->sect_line = st->line;
 	if (!split_numbered(in, &name, &num))
 		return perr(st, st->line, DIMG_EFORMAT, "bad section number in [%.*s]",
 			    (int)(in.n > 40 ? 40 : in.n), in.s);
@@ -259,11 +257,13 @@ static int section(struct ccd_state *st, struct span in)
 		if (num < 0)
 			return perr(st, st->line, DIMG_EFORMAT, "[Entry] needs a number");
 		if (num < st->nent)
-			return perr(st, st->line, DIMG_EFORMAT, "duplicate or out-of-order [Entry %d]"
-				    " (expected [Entry %d])", num, st->nent);
+			return perr(st, st->line, DIMG_EFORMAT,
+				    "duplicate or out-of-order [Entry %d]"
+				    " (expected [Entry %d])",
+				    num, st->nent);
 		if (num > st->nent)
-			return perr(st, st->line, DIMG_EFORMAT, "[Entry %d] missing before [Entry %d]",
-				    st->nent, num);
+			return perr(st, st->line, DIMG_EFORMAT,
+				    "[Entry %d] missing before [Entry %d]", st->nent, num);
 		if (st->nent >= MAX_ENTRIES)
 			return perr(st, st->line, DIMG_ELIMIT, "more than %d TOC entries",
 				    MAX_ENTRIES);
@@ -278,7 +278,8 @@ static int section(struct ccd_state *st, struct span in)
 				    CD_MAX_TRACKS);
 		if (st->trk[num].line)
 			return perr(st, st->line, DIMG_EFORMAT,
-				    "duplicate [TRACK %d] (first at line %d)", num, st->trk[num].line);
+				    "duplicate [TRACK %d] (first at line %d)", num,
+				    st->trk[num].line);
 		st->trk[num].line = st->line;
 		st->cur_num = num;
 		st->cur = S_TRACK;
@@ -293,8 +294,8 @@ static int cdtext_entry(struct ccd_state *st, int32_t num, struct span val)
 	uint8_t *p;
 	size_t k = 0, i = 0;
 	if (num != st->ncdt)
-		return perr(st, st->line, DIMG_EFORMAT, "CD-TEXT Entry %d where Entry %d was expected",
-			    num, st->ncdt);
+		return perr(st, st->line, DIMG_EFORMAT,
+			    "CD-TEXT Entry %d where Entry %d was expected", num, st->ncdt);
 	if (st->ncdt >= MAX_CDT_ENTRIES)
 		return perr(st, st->line, DIMG_ELIMIT, "more than %d CD-TEXT entries",
 			    MAX_CDT_ENTRIES);
@@ -471,18 +472,23 @@ static int read_lines(struct ccd_state *st, const char *text, size_t len)
 	if (len >= 3 && !memcmp(text, "\xEF\xBB\xBF", 3))
 		pos = 3;
 	while (pos < len) {
-		const char *nl = memchr(text + pos, '\n', len - pos);
-		size_t end = nl ? (size_t)(nl - text) : len;
+		size_t end = pos;
+		/* LF, CRLF or a lone CR end a line */
+		while (end < len && text[end] != '\n' && text[end] != '\r')
+			end++;
 		struct span line = trim(text + pos, end - pos);
 		st->line++;
 		pos = end + 1;
+		if (end + 1 < len && text[end] == '\r' && text[end + 1] == '\n')
+			pos++;
 		if (memchr(line.s, 0, line.n))
 			return perr(st, st->line, DIMG_EFORMAT, "NUL byte in the text");
 		if (!line.n || line.s[0] == ';' || line.s[0] == '#')
 			continue;
 		if (line.s[0] == '[') {
 			if (line.s[line.n - 1] != ']')
-				return perr(st, st->line, DIMG_EFORMAT, "section header without ']'");
+				return perr(st, st->line, DIMG_EFORMAT,
+					    "section header without ']'");
 			rc = section(st, trim(line.s + 1, line.n - 2));
 			if (rc)
 				return rc;
@@ -490,7 +496,8 @@ static int read_lines(struct ccd_state *st, const char *text, size_t len)
 		}
 		const char *eq = memchr(line.s, '=', line.n);
 		if (!eq)
-			return perr(st, st->line, DIMG_EFORMAT, "expected 'key=value' or '[section]'");
+			return perr(st, st->line, DIMG_EFORMAT,
+				    "expected 'key=value' or '[section]'");
 		struct span key = trim(line.s, (size_t)(eq - line.s));
 		struct span val = trim(eq + 1, line.n - (size_t)(eq - line.s) - 1);
 		if (!key.n)
@@ -502,5 +509,603 @@ static int read_lines(struct ccd_state *st, const char *text, size_t len)
 		if (rc)
 			return rc;
 	}
+	return 0;
+}
+
+/* ---- from sections to the disc model ------------------------------------- */
+
+static bool has(const struct entry *e, enum ekey k)
+{
+	return e->have & (1u << k);
+}
+
+/* Checks one [Entry] and works out its LBA when it places something. */
+static int check_entry(struct ccd_state *st, struct entry *e, int idx)
+{
+	const unsigned msf = 1u << E_PMIN | 1u << E_PSEC | 1u << E_PFRAME;
+	int32_t p;
+	if (!has(e, E_SESSION) || !has(e, E_POINT))
+		return perr(st, e->line, DIMG_EFORMAT, "[Entry %d] needs Session and Point", idx);
+	if (e->v[E_SESSION] < 1 || e->v[E_SESSION] > MAX_SESSIONS)
+		return perr(st, e->line, DIMG_EFORMAT, "[Entry %d]: Session must be 1..%d", idx,
+			    MAX_SESSIONS);
+	if (!has(e, E_ADR))
+		e->v[E_ADR] = 1;
+	if (e->v[E_ADR] > 15 || e->v[E_CONTROL] > 15)
+		return perr(st, e->line, DIMG_EFORMAT, "[Entry %d]: ADR and Control are 4-bit "
+			    "fields", idx);
+	p = e->v[E_POINT];
+	if (e->v[E_ADR] != 1)
+		return 0;
+	if (p == 0xA0 || p == 0xA1) {
+		if (!has(e, E_PMIN))
+			return perr(st, e->line, DIMG_EFORMAT,
+				    "[Entry %d]: Point 0x%02x needs PMin", idx, p);
+		return 0;
+	}
+	if (!((p >= 1 && p <= CD_MAX_TRACKS) || p == 0xA2))
+		return perr(st, e->line, DIMG_EFORMAT,
+			    "[Entry %d]: Point 0x%02x is neither a track "
+			    "(0x01..0x63) nor 0xa0..0xa2",
+			    idx, p);
+	if ((e->have & msf) == msf) {
+		if (e->v[E_PSEC] > 59 || e->v[E_PFRAME] > 74)
+			return perr(st, e->line, DIMG_EFORMAT, "[Entry %d]: bad PMin/PSec/PFrame "
+				    "%d:%d:%d", idx, e->v[E_PMIN], e->v[E_PSEC], e->v[E_PFRAME]);
+		int32_t m =
+		    (e->v[E_PMIN] * 60 + e->v[E_PSEC]) * 75 + e->v[E_PFRAME] - CD_MSF_OFFSET;
+		if (has(e, E_PLBA) && e->v[E_PLBA] != m)
+			return perr(st, e->line, DIMG_EFORMAT, "[Entry %d]: PLBA=%d but PMin/PSec/"
+				    "PFrame %02d:%02d:%02d is LBA %d", idx, e->v[E_PLBA],
+				    e->v[E_PMIN], e->v[E_PSEC], e->v[E_PFRAME], m);
+		e->lba = m;
+	} else if (has(e, E_PLBA)) {
+		e->lba = e->v[E_PLBA];
+	} else {
+		return perr(st, e->line, DIMG_EFORMAT, "[Entry %d]: no PLBA", idx);
+	}
+	if (e->lba < 0 || e->lba > CD_MAX_LBA)
+		return perr(st, e->line, DIMG_EFORMAT, "[Entry %d]: PLBA %d is outside the disc",
+			    idx, e->lba);
+	return 0;
+}
+
+/* "name.ccd" -> "name.img": the directory part is dropped (files are looked
+ * up next to the sheet) and an upper-case extension stays upper case. */
+static char *sibling(const char *name, const char *ext)
+{
+	const char *base = name, *dot;
+	bool upper = false;
+	size_t stem;
+	char *out;
+	for (const char *p = name; *p; p++)
+		if (*p == '/' || *p == '\\')
+			base = p + 1;
+	dot = strrchr(base, '.');
+	stem = dot && dot != base ? (size_t)(dot - base) : strlen(base);
+	if (dot && dot != base && dot[1]) {
+		upper = true;
+		for (const char *p = dot + 1; *p; p++)
+			if (islower((unsigned char)*p))
+				upper = false;
+	}
+	if (!(out = malloc(stem + strlen(ext) + 2)))
+		return NULL;
+	memcpy(out, base, stem);
+	out[stem] = '.';
+	for (size_t i = 0; ext[i]; i++)
+		out[stem + 1 + i] = upper ? (char)toupper((unsigned char)ext[i]) : ext[i];
+	out[stem + 1 + strlen(ext)] = 0;
+	return out;
+}
+
+static int add_files(struct ccd_state *st, struct cd_disc *d)
+{
+	char *img = sibling(st->name, "img"), *sub = sibling(st->name, "sub");
+	int fi = -1, fs = -1;
+	if (!img || !sub) {
+		free(img);
+		free(sub);
+		return perr(st, 0, DIMG_ENOMEM, "out of memory");
+	}
+	if (!img[0] || img[0] == '.') {
+		free(img);
+		free(sub);
+		return perr(st, 0, DIMG_EINVAL, "no file name to derive the .img name from");
+	}
+	fi = cd_disc_add_file(d, img, CD_FILE_BINARY, st->err);
+	if (fi >= 0)
+		fs = cd_disc_add_file(d, sub, CD_FILE_BINARY, st->err);
+	free(img);
+	free(sub);
+	if (fi < 0)
+		return fi;
+	if (fs < 0)
+		return fs;
+	d->sub_file = fs;
+	d->sub_interleaved = false;
+	d->sub_begin = 0;
+	return fi;
+}
+
+static int build(struct ccd_state *st, struct cd_disc *d)
+{
+	int tr_entry[CD_MAX_TRACKS + 1], a0[MAX_SESSIONS + 1], a1[MAX_SESSIONS + 1];
+	int lo_entry[MAX_SESSIONS + 1], order[CD_MAX_TRACKS];
+	int n = 0, rc, img;
+	int32_t idx[CD_MAX_TRACKS][CD_MAX_INDEX + 1];
+	int32_t prev_end = 0;
+	uint64_t pos = 0;
+
+	if (!st->clonecd_line)
+		return perr(st, 0, DIMG_EFORMAT,
+			    "not a CloneCD control file (no [CloneCD] section)");
+	if (st->scrambled == 1)
+		return perr(st, st->disc_line, DIMG_EUNSUPPORTED,
+			    "DataTracksScrambled=1: scrambled data sectors are not supported");
+	if (st->toc_entries >= 0 && st->toc_entries != st->nent)
+		return perr(st, st->disc_line, DIMG_EFORMAT, "TocEntries=%d but there are %d "
+			    "[Entry] sections", st->toc_entries, st->nent);
+	if (st->cdt_entries >= 0 && st->cdt_entries != st->ncdt)
+		return perr(st, st->cdtext_line, DIMG_EFORMAT, "Entries=%d but there are %d "
+			    "CD-TEXT entries", st->cdt_entries, st->ncdt);
+
+	for (int i = 0; i <= CD_MAX_TRACKS; i++)
+		tr_entry[i] = -1;
+	for (int i = 0; i <= MAX_SESSIONS; i++)
+		a0[i] = a1[i] = lo_entry[i] = -1;
+	for (int i = 0; i < st->nent; i++) {
+		struct entry *e = &st->ent[i];
+		int p, s, *slot = NULL;
+		if ((rc = check_entry(st, e, i)))
+			return rc;
+		if (e->v[E_ADR] != 1)
+			continue;
+		p = e->v[E_POINT];
+		s = e->v[E_SESSION];
+		if (p >= 1 && p <= CD_MAX_TRACKS)
+			slot = &tr_entry[p];
+		else if (p == 0xA0)
+			slot = &a0[s];
+		else if (p == 0xA1)
+			slot = &a1[s];
+		else if (p == 0xA2)
+			slot = &lo_entry[s];
+		if (!slot)
+			continue;
+		if (*slot >= 0)
+			return perr(st, e->line, DIMG_EFORMAT, "Point 0x%02x of session %d is "
+				    "already in [Entry %d]", p, s, *slot);
+		*slot = i;
+	}
+
+	/* Tracks in number order; numbers must not skip. */
+	for (int p = 1; p <= CD_MAX_TRACKS; p++) {
+		if (tr_entry[p] < 0) {
+			if (st->trk[p].line)
+				return perr(st, st->trk[p].line, DIMG_EFORMAT,
+					    "[TRACK %d] has no TOC entry (Point 0x%02x)", p, p);
+			continue;
+		}
+		if (n && p != order[n - 1] + 1)
+			return perr(st, st->ent[tr_entry[p]].line, DIMG_EFORMAT,
+				    "track %d follows track %d: a track entry is missing", p,
+				    order[n - 1]);
+		order[n++] = p;
+	}
+	if (!n)
+		return perr(st, 0, DIMG_EFORMAT, "no track entries (Point 0x01..0x63) in the TOC");
+
+	for (int k = 0; k < n; k++) {
+		int p = order[k];
+		const struct entry *e = &st->ent[tr_entry[p]];
+		const struct ccd_track *ct = &st->trk[p];
+		int s = e->v[E_SESSION];
+		struct cd_track *t = &d->tracks[k];
+		int32_t shift = 0;
+		if (k) {
+			const struct cd_track *pt = &d->tracks[k - 1];
+			if (s < pt->session || s > pt->session + 1)
+				return perr(st, e->line, DIMG_EFORMAT,
+					    "track %d is in session %d after "
+					    "track %d in session %d",
+					    p, s, pt->number, pt->session);
+			if (e->lba <= pt->start)
+				return perr(st, e->line, DIMG_EFORMAT,
+					    "track %d starts at LBA %d, not "
+					    "after track %d (LBA %d)",
+					    p, e->lba, pt->number, pt->start);
+		} else if (s != 1) {
+			return perr(st, e->line, DIMG_EFORMAT, "the first track is in session %d",
+				    s);
+		}
+		memset(t, 0, sizeof(*t));
+		t->number = (uint8_t)p;
+		t->session = (uint8_t)s;
+		t->flags = (uint8_t)(e->v[E_CONTROL] & (CD_FLAG_DCP | CD_FLAG_PRE | CD_FLAG_4CH));
+		if (ct->line && ct->mode >= 0)
+			t->mode = ct->mode == 0   ? CD_TM_AUDIO
+				  : ct->mode == 1 ? CD_TM_MODE1_2352
+						  : CD_TM_MODE2_2352;
+		else
+			t->mode = (e->v[E_CONTROL] & 0x4) ? CD_TM_MODE1_2352 : CD_TM_AUDIO;
+		if (cd_tmodes[t->mode].data_mode)
+			t->flags &= CD_FLAG_DCP; /* the audio flags mean nothing on data */
+		t->start = e->lba;
+		t->file = -1;
+		for (int i = 0; i <= CD_MAX_INDEX; i++)
+			t->index[i] = -1;
+		memcpy(t->isrc, ct->isrc, sizeof(t->isrc));
+		/* PLBA anchors INDEX 1; the others keep their distance to it. */
+		if (ct->line && ct->index[1] != LBA_ABSENT)
+			shift = e->lba - ct->index[1];
+		for (int i = 0; i <= CD_MAX_INDEX; i++) {
+			int64_t v = ct->line ? ct->index[i] : LBA_ABSENT;
+			if (v != LBA_ABSENT) {
+				v += shift;
+				if (v < LBA_MIN || v > CD_MAX_LBA)
+					return perr(st, ct->line, DIMG_EFORMAT,
+						    "track %d: INDEX %d lies "
+						    "outside the disc",
+						    p, i);
+			}
+			idx[k][i] = (int32_t)v;
+		}
+	}
+	d->ntracks = n;
+	d->nsessions = d->tracks[n - 1].session;
+	if (st->sessions > 0 && st->sessions != d->nsessions)
+		return perr(st, st->disc_line, DIMG_EFORMAT, "Sessions=%d but the tracks are in %d",
+			    st->sessions, d->nsessions);
+	for (int s = d->nsessions + 1; s <= MAX_SESSIONS; s++)
+		if (a0[s] >= 0 || a1[s] >= 0 || lo_entry[s] >= 0) {
+			int i = a0[s] >= 0 ? a0[s] : a1[s] >= 0 ? a1[s] : lo_entry[s];
+			return perr(st, st->ent[i].line, DIMG_EFORMAT, "session %d has no tracks",
+				    s);
+		}
+
+	/* Begin and end of every track; see the layout notes at the top. */
+	for (int k = 0; k < n; k++) {
+		struct cd_track *t = &d->tracks[k];
+		int s = t->session, line = st->trk[t->number].line;
+		bool first = !k || d->tracks[k - 1].session != s;
+		bool last = k == n - 1 || d->tracks[k + 1].session != s;
+		int32_t i0 = idx[k][0];
+		if (!line)
+			line = st->ent[tr_entry[t->number]].line;
+		if (i0 != LBA_ABSENT && i0 > t->start)
+			return perr(st, line, DIMG_EFORMAT,
+				    "track %d: INDEX 0 (%d) after INDEX 1 (%d)", t->number, i0,
+				    t->start);
+		if (first && s == 1) {
+			t->begin = 0;
+		} else if (first) {
+			if (i0 == LBA_ABSENT) {
+				t->begin = t->start - PREGAP_SESSION;
+				if (t->begin < prev_end)
+					t->begin = prev_end;
+			} else {
+				t->begin = i0;
+			}
+			if (t->begin < prev_end)
+				return perr(st, line, DIMG_EFORMAT,
+					    "track %d: session %d begins at LBA "
+					    "%d, inside session %d (lead-out at %d)",
+					    t->number, s, t->begin, s - 1, prev_end);
+		} else {
+			const struct cd_track *pt = &d->tracks[k - 1];
+			t->begin = i0 == LBA_ABSENT ? t->start : i0;
+			if (t->begin <= pt->start)
+				return perr(st, line, DIMG_EFORMAT,
+					    "track %d: INDEX 0 (%d) is not after "
+					    "track %d's INDEX 1 (%d)",
+					    t->number, t->begin, pt->number, pt->start);
+			d->tracks[k - 1].end = t->begin;
+		}
+		/* A pregap is INDEX 00 whether the sheet says so or not; only the
+		 * first track can have INDEX 0 later than its first sector. */
+		if (t->begin < t->start)
+			t->index[0] = i0 != LBA_ABSENT && i0 >= t->begin ? i0 : t->begin;
+		t->index[1] = t->start;
+		if (last) {
+			int le = lo_entry[s];
+			if (le >= 0) {
+				t->end = st->ent[le].lba;
+				if (t->end <= t->start)
+					return perr(
+					    st, st->ent[le].line, DIMG_EFORMAT,
+					    "lead-out of "
+					    "session %d (LBA %d) is not after track %d's INDEX 1 "
+					    "(LBA %d)",
+					    s, t->end, t->number, t->start);
+			} else if (s == d->nsessions) {
+				t->end = 0; /* the .img size decides at layout time */
+			} else {
+				return perr(st, 0, DIMG_EFORMAT, "session %d has no lead-out entry "
+					    "(Point 0xa2)", s);
+			}
+			prev_end = t->end;
+		}
+	}
+	for (int k = 0; k < n; k++) {
+		struct cd_track *t = &d->tracks[k];
+		int32_t lastv = t->start;
+		for (int i = 2; i <= CD_MAX_INDEX; i++) {
+			if (idx[k][i] == LBA_ABSENT)
+				continue;
+			if (idx[k][i] <= lastv || (t->end && idx[k][i] >= t->end))
+				return perr(
+				    st, st->trk[t->number].line, DIMG_EFORMAT,
+				    "track %d: INDEX %d (LBA %d) is out of order or past the "
+				    "track",
+				    t->number, i, idx[k][i]);
+			t->index[i] = lastv = idx[k][i];
+		}
+		/* A0/A1 must agree with the tracks found. */
+		bool first = !k || d->tracks[k - 1].session != t->session;
+		bool last = k == n - 1 || d->tracks[k + 1].session != t->session;
+		int ae = first ? a0[t->session] : -1, be = last ? a1[t->session] : -1;
+		if (ae >= 0 && st->ent[ae].v[E_PMIN] != t->number)
+			return perr(st, st->ent[ae].line, DIMG_EFORMAT, "Point 0xa0 names track %d "
+				    "first in session %d, the TOC starts it with track %d",
+				    st->ent[ae].v[E_PMIN], t->session, t->number);
+		if (be >= 0 && st->ent[be].v[E_PMIN] != t->number)
+			return perr(st, st->ent[be].line, DIMG_EFORMAT, "Point 0xa1 names track %d "
+				    "last in session %d, the TOC ends it with track %d",
+				    st->ent[be].v[E_PMIN], t->session, t->number);
+	}
+
+	memcpy(d->catalog, st->catalog, sizeof(d->catalog));
+	if ((img = add_files(st, d)) < 0)
+		return img;
+	for (int k = 0; k < n; k++) {
+		struct cd_track *t = &d->tracks[k];
+		if (!t->end)
+			break; /* the last track, sized at layout */
+		if ((rc = cd_disc_add_seg(d, t, img, pos * CD_RAW, (uint32_t)(t->end - t->begin),
+					  st->err)))
+			return rc;
+		pos += (uint64_t)(t->end - t->begin);
+	}
+	d->leadout = d->tracks[n - 1].end;
+
+	if (st->ncdt) {
+		/* CD-TEXT is an extra: a block this decoder cannot read (double-
+		 * byte characters) leaves the disc without text, not unreadable. */
+		struct dimg_error e2;
+		dimg_error_clear(&e2);
+		rc = cd_cdtext_decode(d, st->cdt, (size_t)st->ncdt * 18, &e2);
+		if (rc == DIMG_ENOMEM)
+			return perr(st, 0, DIMG_ENOMEM, "out of memory");
+	}
+	return 0;
+}
+
+int cd_ccd_parse(struct cd_disc *d, const char *text, size_t len, const char *name,
+		 struct dimg_error *err)
+{
+	struct ccd_state *st = calloc(1, sizeof(*st));
+	int rc;
+	if (!st)
+		return dimg_err(err, DIMG_ENOMEM, DIMG_OFFSET_NONE, "out of memory");
+	st->name = name ? name : "ccd";
+	st->err = err;
+	st->toc_entries = st->sessions = st->cdt_entries = -1;
+	for (int t = 0; t <= CD_MAX_TRACKS; t++) {
+		st->trk[t].mode = -1;
+		for (int i = 0; i <= CD_MAX_INDEX; i++)
+			st->trk[t].index[i] = LBA_ABSENT;
+	}
+	rc = read_lines(st, text, len);
+	if (rc == 0)
+		rc = build(st, d);
+	free(st->cdt);
+	free(st);
+	return rc;
+}
+
+/* ---- layout -------------------------------------------------------------- */
+
+int cd_ccd_layout(struct cd_disc *d, struct dimg_error *err)
+{
+	struct cd_track *last;
+	struct cd_file *img;
+	uint64_t stored = 0, have;
+	int rc;
+	if (d->ntracks < 1 || d->nfiles < 1)
+		return dimg_err(err, DIMG_EINVAL, DIMG_OFFSET_NONE, "ccd layout: no tracks");
+	img = &d->files[0];
+	have = img->size / CD_RAW;
+	last = &d->tracks[d->ntracks - 1];
+	for (int i = 0; i < d->nsegs; i++)
+		stored += d->segs[i].sectors;
+	if (!last->nsegs) {
+		/* No lead-out in the last session: the .img ends the disc. */
+		uint64_t pre = (uint64_t)(last->start - last->begin);
+		if (have <= stored + pre)
+			return dimg_err(err, DIMG_ERANGE, DIMG_OFFSET_NONE, "%s: %llu bytes end "
+					"before track %d's INDEX 01 (the CCD has no lead-out)",
+					img->name, (unsigned long long)img->size, last->number);
+		if (last->begin + (have - stored) > CD_MAX_LBA)
+			return dimg_err(err, DIMG_ELIMIT, DIMG_OFFSET_NONE, "%s: %llu bytes hold "
+					"more sectors than a CD", img->name,
+					(unsigned long long)img->size);
+		last->end = last->begin + (int32_t)(have - stored);
+		for (int i = 2; i <= CD_MAX_INDEX; i++)
+			if (last->index[i] >= last->end)
+				return dimg_err(err, DIMG_EFORMAT, DIMG_OFFSET_NONE,
+						"track %d: INDEX "
+						"%d lies past the end of %s",
+						last->number, i, img->name);
+		if ((rc = cd_disc_add_seg(d, last, 0, stored * CD_RAW,
+					  (uint32_t)(last->end - last->begin), err)))
+			return rc;
+		stored = have;
+		d->leadout = last->end;
+	}
+	if (stored > have)
+		return dimg_err(err, DIMG_ERANGE, DIMG_OFFSET_NONE, "%s: %llu bytes, but the CCD "
+				"describes %llu sectors of 2352 bytes (%llu bytes)", img->name,
+				(unsigned long long)img->size, (unsigned long long)stored,
+				(unsigned long long)(stored * CD_RAW));
+	if (!img->io)
+		return 0;
+	/* The sector header is the better witness of a data track's mode. */
+	for (int i = 0; i < d->ntracks; i++) {
+		struct cd_track *t = &d->tracks[i];
+		const struct cd_seg *g = &d->segs[t->first_seg];
+		uint8_t hdr[16];
+		if (!cd_tmodes[t->mode].data_mode || !t->nsegs || g->file != 0)
+			continue;
+		uint64_t off = g->offset + (uint64_t)(t->start - t->begin) * CD_RAW;
+		if ((rc = io_read(img->io, hdr, sizeof(hdr), img->data_off + off, err)))
+			return rc;
+		if (memcmp(hdr, cd_sync, CD_SYNC_LEN))
+			continue;
+		if (hdr[15] == 1)
+			t->mode = CD_TM_MODE1_2352;
+		else if (hdr[15] == 2)
+			t->mode = CD_TM_MODE2_2352;
+	}
+	return 0;
+}
+
+/* ---- writer -------------------------------------------------------------- */
+
+static uint8_t control_of(const struct cd_track *t)
+{
+	uint8_t c = t->flags & (CD_FLAG_DCP | CD_FLAG_PRE | CD_FLAG_4CH);
+	if (cd_tmodes[t->mode].data_mode)
+		c = (uint8_t)((c & CD_FLAG_DCP) | 0x4);
+	return c;
+}
+
+static void put_entry(struct cd_text_out *o, int *num, int session, int point,
+		      uint8_t control, int pmin, int psec, int pframe)
+{
+	cd_out_printf(o, "[Entry %d]\r\nSession=%d\r\nPoint=0x%02x\r\nADR=0x01\r\n"
+		      "Control=0x%02x\r\nTrackNo=0\r\nAMin=0\r\nASec=0\r\nAFrame=0\r\n"
+		      "ALBA=-150\r\nZero=0\r\nPMin=%d\r\nPSec=%d\r\nPFrame=%d\r\nPLBA=%d\r\n",
+		      (*num)++, session, point, control, pmin, psec, pframe,
+		      (pmin * 60 + psec) * 75 + pframe - CD_MSF_OFFSET);
+}
+
+static void put_lba_entry(struct cd_text_out *o, int *num, int session, int point,
+			  uint8_t control, int32_t lba)
+{
+	int32_t a = lba + CD_MSF_OFFSET;
+	put_entry(o, num, session, point, control, a / 4500, a / 75 % 60, a % 75);
+}
+
+int cd_ccd_write(const struct cd_disc *d, struct cd_text_out *o, struct dimg_error *err)
+{
+	uint8_t *packs = NULL;
+	size_t plen = 0;
+	int num = 0, rc, disc_type = 0x00;
+
+	if ((rc = cd_disc_validate(d, err)))
+		return rc;
+	if (d->nsessions > MAX_SESSIONS)
+		return dimg_err(err, DIMG_EINVAL, DIMG_OFFSET_NONE, "ccd: more than %d sessions",
+				MAX_SESSIONS);
+	if (d->tracks[0].begin != 0)
+		return dimg_err(err, DIMG_EUNSUPPORTED, DIMG_OFFSET_NONE, "ccd: a CloneCD image "
+				"starts at LBA 0, track %d begins at %d", d->tracks[0].number,
+				d->tracks[0].begin);
+	for (int i = 0; i < d->ntracks; i++) {
+		const struct cd_track *t = &d->tracks[i];
+		if (t->session < 1 || t->session > d->nsessions ||
+		    (i && t->session != d->tracks[i - 1].session &&
+		     t->session != d->tracks[i - 1].session + 1) || (!i && t->session != 1))
+			return dimg_err(err, DIMG_EINVAL, DIMG_OFFSET_NONE,
+					"ccd: track %d: sessions "
+					"must run 1..%d without gaps",
+					t->number, d->nsessions);
+		if (i && t->session == d->tracks[i - 1].session && t->begin != d->tracks[i - 1].end)
+			return dimg_err(err, DIMG_EUNSUPPORTED, DIMG_OFFSET_NONE, "ccd: sectors "
+					"between tracks %d and %d belong to no track; a CCD cannot "
+					"describe them", d->tracks[i - 1].number, t->number);
+		if (t->mode == CD_TM_CDI_2336 || t->mode == CD_TM_CDI_2352)
+			disc_type = 0x10;
+		else if (cd_tmodes[t->mode].data_mode == 2 && disc_type == 0)
+			disc_type = 0x20;
+	}
+	if (d->tracks[d->ntracks - 1].session != d->nsessions)
+		return dimg_err(err, DIMG_EINVAL, DIMG_OFFSET_NONE, "ccd: session %d has no tracks",
+				d->nsessions);
+	for (int t = 0; t <= CD_MAX_TRACKS && !packs; t++)
+		for (int f = 0; f < CDT_COUNT; f++)
+			if (d->text[t][f]) {
+				if ((rc = cd_cdtext_encode(d, &packs, &plen, err)))
+					return rc;
+				if (!packs) /* text only for tracks the disc lacks */
+					t = CD_MAX_TRACKS;
+				break;
+			}
+
+	cd_out_printf(o, "[CloneCD]\r\nVersion=3\r\n[Disc]\r\nTocEntries=%d\r\nSessions=%d\r\n"
+		      "DataTracksScrambled=0\r\nCDTextLength=%zu\r\n",
+		      d->ntracks + 3 * d->nsessions, d->nsessions, plen);
+	if (strlen(d->catalog) == 13)
+		cd_out_printf(o, "CATALOG=%s\r\n", d->catalog);
+	if (plen) {
+		cd_out_printf(o, "[CDText]\r\nEntries=%zu\r\n", plen / 18);
+		for (size_t i = 0; i < plen / 18; i++) {
+			const uint8_t *p = packs + i * 18;
+			cd_out_printf(o, "Entry %zu=", i);
+			for (int k = 0; k < 16; k++)
+				cd_out_printf(o, k ? " %02x" : "%02x", p[k]);
+			cd_out_printf(o, "\r\n");
+		}
+	}
+	free(packs);
+	for (int s = 1; s <= d->nsessions; s++) {
+		const struct cd_track *ft = NULL;
+		for (int i = 0; i < d->ntracks && !ft; i++)
+			if (d->tracks[i].session == s)
+				ft = &d->tracks[i];
+		cd_out_printf(o, "[Session %d]\r\nPreGapMode=%d\r\nPreGapSubC=0\r\n", s,
+			      cd_tmodes[ft->mode].data_mode);
+	}
+	/* Per session A0, A1, A2 then its tracks, as CloneCD orders them. */
+	for (int s = 1; s <= d->nsessions; s++) {
+		const struct cd_track *ft = NULL, *lt = NULL;
+		for (int i = 0; i < d->ntracks; i++)
+			if (d->tracks[i].session == s) {
+				if (!ft)
+					ft = &d->tracks[i];
+				lt = &d->tracks[i];
+			}
+		put_entry(o, &num, s, 0xA0, control_of(ft), ft->number, disc_type, 0);
+		put_entry(o, &num, s, 0xA1, control_of(lt), lt->number, 0, 0);
+		put_lba_entry(o, &num, s, 0xA2, control_of(lt), lt->end);
+		for (const struct cd_track *t = ft; t <= lt; t++)
+			put_lba_entry(o, &num, s, t->number, control_of(t), t->start);
+	}
+	for (int i = 0; i < d->ntracks; i++) {
+		const struct cd_track *t = &d->tracks[i];
+		bool first = !i || d->tracks[i - 1].session != t->session;
+		cd_out_printf(o, "[TRACK %d]\r\nMODE=%d\r\n", t->number,
+			      cd_tmodes[t->mode].data_mode);
+		if (!i) {
+			/* The image starts at LBA 0 whatever INDEX 0 says. */
+			if (t->start > 0)
+				cd_out_printf(
+				    o, "INDEX 0=%d\r\n",
+				    t->index[0] >= 0 && t->index[0] < t->start ? t->index[0] : 0);
+		} else if (first || t->begin < t->start) {
+			/* A later session's first track always names its first
+			 * sector: without it readers assume the Red Book pregap. */
+			cd_out_printf(o, "INDEX 0=%d\r\n", t->begin);
+		}
+		cd_out_printf(o, "INDEX 1=%d\r\n", t->start);
+		for (int k = 2; k <= CD_MAX_INDEX; k++)
+			if (t->index[k] >= 0)
+				cd_out_printf(o, "INDEX %d=%d\r\n", k, t->index[k]);
+		if (t->isrc[0])
+			cd_out_printf(o, "ISRC=%s\r\n", t->isrc);
+	}
+	if (o->failed)
+		return dimg_err(err, DIMG_ENOMEM, DIMG_OFFSET_NONE, "out of memory");
 	return 0;
 }

@@ -111,7 +111,8 @@ static int commit(struct cd_disc *d, enum cd_text_field f, struct stream *st,
 		} else {
 			char *v = latin1_to_utf8(st->buf, st->n);
 			if (!v)
-				return dimg_err(err, DIMG_ENOMEM, DIMG_OFFSET_NONE, "out of memory");
+				return dimg_err(err, DIMG_ENOMEM, DIMG_OFFSET_NONE,
+						"out of memory");
 			r = cd_disc_set_text(d, (int)t, f, v, err);
 			free(v);
 		}
@@ -308,7 +309,8 @@ static int to_latin1(const char *s, uint8_t *out, size_t *n, int track, enum cd_
 			u += 2;
 			if (cp < 0x80)
 				goto bad_utf8;
-		} else if ((u[0] & 0xF0) == 0xE0 && (u[1] & 0xC0) == 0x80 && (u[2] & 0xC0) == 0x80) {
+		} else if ((u[0] & 0xF0) == 0xE0 && (u[1] & 0xC0) == 0x80 &&
+			   (u[2] & 0xC0) == 0x80) {
 			cp = (uint32_t)(u[0] & 0x0F) << 12 | (uint32_t)(u[1] & 0x3F) << 6 |
 			     (u[2] & 0x3F);
 			u += 3;

@@ -11,6 +11,7 @@
 #include "cd/cd_disc.h"
 #include "cd/cd_par.h"
 #include "cd/cd_sector.h"
+#include "cd/cd_wav.h"
 #include "util/bytes.h"
 
 #include <errno.h>
@@ -566,20 +567,8 @@ static int run_single(struct conv *c, const char *out)
 	out_reserve(c, 0, (uint64_t)(to - from) * (c->fmt == OF_ISO ? 2048u : CD_RAW) +
 				  (c->fmt == OF_WAV ? 44u : 0u));
 	if (c->fmt == OF_WAV) {
-		uint8_t h[44];
-		uint32_t bytes = (uint32_t)(to - from) * CD_RAW;
-		memcpy(h, "RIFF", 4);
-		st_le32(h + 4, 36 + bytes);
-		memcpy(h + 8, "WAVEfmt ", 8);
-		st_le32(h + 16, 16);
-		st_le16(h + 20, 1);      /* PCM */
-		st_le16(h + 22, 2);      /* stereo */
-		st_le32(h + 24, 44100);
-		st_le32(h + 28, 44100 * 4);
-		st_le16(h + 32, 4);
-		st_le16(h + 34, 16);
-		memcpy(h + 36, "data", 4);
-		st_le32(h + 40, bytes);
+		uint8_t h[CD_WAV_HEADER];
+		cd_wav_header(h, (uint32_t)(to - from) * CD_RAW);
 		if ((rc = out_write(c, 0, h, sizeof(h))))
 			return rc;
 	}

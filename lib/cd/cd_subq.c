@@ -25,8 +25,9 @@
  *    is the "Philips" flavour; some masters end the pause at 00:00:00
  *    instead, which we do not produce.
  *  - Sectors after the last track of a session are lead-out (TNO 0xAA,
- *    INDEX 01, relative time from the lead-out start).  Lead-in (the TOC in
- *    Q) is never generated: no image stores it.
+ *    INDEX 01, relative time from the lead-out start), the gap between two
+ *    sessions included.  Lead-in (the TOC in Q) is never generated: no image
+ *    stores it.  A disc without tracks gets all-zero blocks.
  */
 #include "cd/cd_disc.h"
 #include "cd/cd_sector.h"

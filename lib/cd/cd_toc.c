@@ -681,7 +681,8 @@ static int parse_cdtext(struct toc_parser *p, int track)
 			return rc;
 		while (lx->tok.type != TT_RBRACE) {
 			const struct toc_cdt_item *it = NULL;
-			for (size_t i = 0; i < sizeof(toc_cdt_items) / sizeof(toc_cdt_items[0]); i++)
+			size_t nitems = sizeof(toc_cdt_items) / sizeof(toc_cdt_items[0]);
+			for (size_t i = 0; i < nitems; i++)
 				if (is_kw(&lx->tok, toc_cdt_items[i].name))
 					it = &toc_cdt_items[i];
 			if (!it) {
@@ -940,7 +941,7 @@ static int st_start(struct toc_parser *p)
 	p->start_col = lx->tok.col;
 	if ((rc = lex_next(lx)))
 		return rc;
-	if (lx->tok.type == TT_MSF) {
+	if (lx->tok.type == TT_MSF || lx->tok.type == TT_INT) {
 		uint32_t n;
 		if ((rc = get_msf(p, "START", &n)))
 			return rc;
@@ -1031,7 +1032,9 @@ static int track_statement(struct toc_parser *p)
 		uint32_t n;
 		if ((rc = lex_next(lx)))
 			return rc;
-		return lx->tok.type == TT_MSF ? get_msf(p, "END", &n) : 0;
+		if (lx->tok.type == TT_MSF || lx->tok.type == TT_INT)
+			return get_msf(p, "END", &n);
+		return 0;
 	}
 	if (is_kw(&lx->tok, "FIFO"))
 		return tok_err(lx, DIMG_EUNSUPPORTED, "FIFO is not supported");
@@ -1121,6 +1124,32 @@ static uint64_t segs_sum(const struct cd_disc *d, const struct cd_track *t, int 
 	return n;
 }
 
+/* Merges the runs that became contiguous once the rest-of-file lengths
+ * were known, the way cd_disc_add_seg merges runs, so that a disc reads the
+ * same whether its lengths were written out or taken from the files. */
+static void compact_segs(struct cd_disc *d)
+{
+	int w = 0;
+	for (int i = 0; i < d->ntracks; i++) {
+		struct cd_track *t = &d->tracks[i];
+		uint64_t ss = cd_tmodes[t->mode].sector_size;
+		int first = w;
+		for (int s = 0; s < t->nsegs; s++) {
+			struct cd_seg g = d->segs[t->first_seg + s];
+			struct cd_seg *p = w > first ? &d->segs[w - 1] : NULL;
+			if (p && p->file == g.file &&
+			    (g.file < 0 || p->offset + p->sectors * ss == g.offset) &&
+			    (uint64_t)p->sectors + g.sectors <= CD_MAX_LBA)
+				p->sectors += g.sectors;
+			else
+				d->segs[w++] = g;
+		}
+		t->first_seg = first;
+		t->nsegs = w - first;
+	}
+	d->nsegs = w;
+}
+
 int cd_toc_layout(struct cd_disc *d, struct dimg_error *err)
 {
 	int64_t lba = 0;
@@ -1203,6 +1232,7 @@ int cd_toc_layout(struct cd_disc *d, struct dimg_error *err)
 		lba += (int64_t)len;
 		t->end = (int32_t)lba;
 	}
+	compact_segs(d);
 	d->leadout = (int32_t)lba;
 	return 0;
 }
@@ -1256,26 +1286,27 @@ static const char *toc_mode_name(enum cd_tmode m)
 	}
 }
 
-static int put_cdtext(const struct cd_disc *d, int track, struct cd_text_out *o, const char *ind,
+static int put_cdtext(const struct cd_disc *d, int track, struct cd_text_out *o,
 		      struct dimg_error *err)
 {
-	cd_out_printf(o, "%sCD_TEXT {\n", ind);
+	cd_out_printf(o, "CD_TEXT {\n");
 	if (!track)
-		cd_out_printf(o, "%s  LANGUAGE_MAP {\n%s    0 : EN\n%s  }\n", ind, ind, ind);
-	cd_out_printf(o, "%s  LANGUAGE 0 {\n", ind);
+		cd_out_printf(o, "  LANGUAGE_MAP {\n    0 : EN\n  }\n");
+	cd_out_printf(o, "  LANGUAGE 0 {\n");
 	for (int f = 0; f < CDT_COUNT; f++) {
-		const char *v = d->text[track][f];
+		const char *v = d->text[track][f], *item = cd_text_names[f];
 		if (!v || !*v || (track && (f == CDT_DISC_ID || f == CDT_GENRE)))
 			continue;
 		if (strlen(v) > TOC_MAX_STRING)
 			return dimg_err(err, DIMG_ELIMIT, DIMG_OFFSET_NONE, "CD-TEXT %s longer "
-					"than %d bytes", cd_text_names[f], TOC_MAX_STRING);
-		cd_out_printf(o, "%s    %s ", ind, f == CDT_UPC_ISRC ? (track ? "ISRC" : "UPC_EAN") :
-			      cd_text_names[f]);
+					"than %d bytes", item, TOC_MAX_STRING);
+		if (f == CDT_UPC_ISRC)
+			item = track ? "ISRC" : "UPC_EAN";
+		cd_out_printf(o, "    %s ", item);
 		put_string(o, v);
 		cd_out_printf(o, "\n");
 	}
-	cd_out_printf(o, "%s  }\n%s}\n", ind, ind);
+	cd_out_printf(o, "  }\n}\n");
 	return 0;
 }
 
@@ -1343,7 +1374,7 @@ static int put_track(const struct cd_disc *d, const struct cd_track *t, struct c
 					"track %d: bad ISRC code", t->number);
 		cd_out_printf(o, "ISRC \"%.12s\"\n", t->isrc);
 	}
-	if (has_text(d, t->number) && (rc = put_cdtext(d, t->number, o, "", err)))
+	if (has_text(d, t->number) && (rc = put_cdtext(d, t->number, o, err)))
 		return rc;
 	/* PREGAP only says "generated sectors up to INDEX 01"; any other
 	 * pregap is the runs themselves followed by START */
@@ -1429,7 +1460,7 @@ int cd_toc_write(const struct cd_disc *d, struct cd_text_out *o, struct dimg_err
 	 * track has CD-TEXT */
 	if (text) {
 		cd_out_printf(o, "\n");
-		if ((rc = put_cdtext(d, 0, o, "", err)))
+		if ((rc = put_cdtext(d, 0, o, err)))
 			return rc;
 	}
 	for (int i = 0; i < d->ntracks; i++)

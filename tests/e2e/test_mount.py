@@ -1130,3 +1130,72 @@ def test_statfs(dimg, fuse, matrix, boot_image, tmp_path):
             # df agrees
             out = tl.run(["df", "-B", "2048", "--output=size", str(m.mp)]).stdout.decode()
             assert int(out.split()[-1]) == img.stat().st_size // 2048, out
+
+
+# --------------------------------------------------------------------------------------------
+# raw CD images: the data track at the root, audio tracks as WAV files with --audio
+
+@pytest.fixture(scope="module")
+def cd_disc(dimg, tmp_path_factory):
+    import cd_helpers as ch
+    tmp = tmp_path_factory.mktemp("cdmount")
+    m = ch.MixedDisc(dimg, tmp)
+    m.single = m.write_single(tmp / "single")
+    return m
+
+
+def test_mount_cd_data_track(dimg, fuse, cd_disc, tmp_path):
+    ex = tmp_path / "ex"
+    dimg.extract(cd_disc.single, ex)
+    mp = tmp_path / "mp"
+    mp.mkdir()
+    with mount_ok(dimg, cd_disc.single, mp) as m:
+        check_like_extract(mp, ex, "cue data track")
+        assert not (mp / ".audio").exists()
+        assert m.stop() == []
+
+
+def test_mount_cd_audio(dimg, fuse, cd_disc, tmp_path):
+    import cd_helpers as ch
+    mp = tmp_path / "mp"
+    mp.mkdir()
+    with mount_ok(dimg, cd_disc.single, mp, "--audio") as m:
+        names = sorted(os.listdir(mp / ".audio"))
+        assert names == ["track02.wav", "track03.wav"]
+        for n, pcm in ((2, cd_disc.audio[0]), (3, cd_disc.audio[1])):
+            wav = mp / ".audio" / f"track{n:02d}.wav"
+            assert os.stat(wav).st_size == 44 + len(pcm)
+            assert ch.wav_pcm(wav) == pcm
+            # the same bytes as dimg convert writes
+            dimg.ok("convert", "-f", "--track", n, cd_disc.single, tmp_path / "x.wav")
+            assert wav.read_bytes() == (tmp_path / "x.wav").read_bytes()
+        assert (mp / "README.txt").exists()
+        assert m.stop() == []
+
+
+def test_mount_audio_only_disc(dimg, fuse, cd_disc, tmp_path):
+    import cd_helpers as ch
+    (tmp_path / "a.bin").write_bytes(cd_disc.audio[0] + cd_disc.audio[1])
+    n1 = len(cd_disc.audio[0]) // ch.RAW
+    cue = tmp_path / "a.cue"
+    cue.write_text(f'FILE "a.bin" BINARY\n  TRACK 01 AUDIO\n    INDEX 01 00:00:00\n'
+                   f'  TRACK 02 AUDIO\n    INDEX 01 {ch.msf(n1)}\n')
+    mp = tmp_path / "mp"
+    mp.mkdir()
+    r = dimg.run("mount", cue, mp)
+    assert r.returncode == 1 and "no filesystem" in r.err, r.describe()
+    with mount_ok(dimg, cue, mp, "--audio") as m:
+        assert os.listdir(mp) == [".audio"]
+        assert ch.wav_pcm(mp / ".audio" / "track01.wav") == cd_disc.audio[0]
+        assert ch.wav_pcm(mp / ".audio" / "track02.wav") == cd_disc.audio[1]
+        assert m.stop() == []
+
+
+def test_mount_track_option(dimg, fuse, cd_disc, tmp_path):
+    mp = tmp_path / "mp"
+    mp.mkdir()
+    r = dimg.run("mount", "--track", "2", cd_disc.single, mp)
+    assert r.returncode == 1 and "audio track" in r.err, r.describe()
+    with mount_ok(dimg, cd_disc.single, mp, "--track", "1") as m:
+        assert (mp / "README.txt").exists()
+        assert m.stop() == []

@@ -120,7 +120,7 @@ static int setup(void **state)
 	make_image(&c->s);
 	assert_int_equal(dimg_image_open_memory(&c->img, c->s.buf, c->s.size, NULL, &err), 0);
 	assert_int_equal(dimg_fs_open(&c->fs, c->img, NULL, &err), 0);
-	assert_int_equal(mnt_init(&c->m, c->img, c->fs, "synthetic.iso", false), 0);
+	assert_int_equal(mnt_init(&c->m, c->img, c->fs, "synthetic.iso", false, false), 0);
 	c->m.r = &fake;
 	c->m.log = log_cb;
 	*state = c;
