@@ -17,6 +17,7 @@ const uint8_t cd_sync[CD_SYNC_LEN] = { 0x00, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
 				       0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x00 };
 
 static uint32_t edc_tab[8][256];
+static uint8_t scram_tab[CD_RAW - CD_SYNC_LEN];
 static uint8_t gf_mul2[256], gf_div3[256]; /* alpha*x and x/(alpha+1) */
 static pthread_once_t tables_once = PTHREAD_ONCE_INIT;
 
@@ -31,6 +32,15 @@ static void make_tables(void)
 	for (uint32_t i = 0; i < 256; i++)
 		for (int s = 1; s < 8; s++)
 			edc_tab[s][i] = (edc_tab[s - 1][i] >> 8) ^ edc_tab[0][edc_tab[s - 1][i] & 0xFF];
+	/* annex B: 15-bit register x^15 + x + 1 preset to 1, output LSB first */
+	for (uint32_t i = 0, reg = 1; i < CD_RAW - CD_SYNC_LEN; i++) {
+		uint8_t b = 0;
+		for (int k = 0; k < 8; k++) {
+			b |= (uint8_t)((reg & 1) << k);
+			reg = (reg >> 1) | (((reg ^ (reg >> 1)) & 1) << 14);
+		}
+		scram_tab[i] = b;
+	}
 	for (uint32_t i = 0; i < 256; i++) {
 		uint32_t j = (i << 1) ^ ((i & 0x80) ? 0x11D : 0);
 		gf_mul2[i] = (uint8_t)j;
@@ -274,4 +284,17 @@ unsigned cd_sector_check(const uint8_t *sector, int32_t lba, enum cd_mode *mode)
 	if (mode)
 		*mode = md;
 	return bad;
+}
+
+uint8_t cd_scramble_byte(unsigned i)
+{
+	tables();
+	return i < CD_RAW - CD_SYNC_LEN ? scram_tab[i] : 0;
+}
+
+void cd_scramble(uint8_t *sector)
+{
+	tables();
+	for (unsigned i = 0; i < CD_RAW - CD_SYNC_LEN; i++)
+		sector[CD_SYNC_LEN + i] ^= scram_tab[i];
 }

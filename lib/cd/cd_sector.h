@@ -65,4 +65,11 @@ void cd_sector_encode(uint8_t *sector, int32_t lba, enum cd_mode mode, const uin
  * returns CD_BAD_* bits and the mode found. */
 unsigned cd_sector_check(const uint8_t *sector, int32_t lba, enum cd_mode *mode);
 
+/* ECMA-130 annex B scrambling of bytes 12..2351 of a data sector (as read
+ * raw from a drive: .scram dumps); XOR with the same sequence, so applying it
+ * twice gives the sector back. */
+void cd_scramble(uint8_t *sector);
+/* The scrambler's byte i (0 <= i < 2340). */
+uint8_t cd_scramble_byte(unsigned i);
+
 #endif

@@ -127,10 +127,42 @@ static void test_foreign_mode1_image(void **state)
 	assert_int_equal(n, 302);
 }
 
+/* The first bytes of the annex B sequence as published (and as every
+ * .scram tool uses them); scrambling is its own inverse and leaves the sync
+ * alone. */
+static void test_scramble(void **state)
+{
+	static const uint8_t head[16] = { 0x01, 0x80, 0x00, 0x60, 0x00, 0x28, 0x00, 0x1E,
+					  0x80, 0x08, 0x60, 0x06, 0xA8, 0x02, 0xFE, 0x81 };
+	uint8_t s[CD_RAW], orig[CD_RAW], data[2048];
+	(void)state;
+	for (unsigned i = 0; i < 16; i++)
+		assert_int_equal(cd_scramble_byte(i), head[i]);
+	for (unsigned i = 0; i < sizeof(data); i++)
+		data[i] = (uint8_t)(i * 13);
+	cd_sector_encode(s, 1234, CD_MODE1, data, NULL);
+	memcpy(orig, s, CD_RAW);
+	cd_scramble(s);
+	assert_memory_equal(s, orig, CD_SYNC_LEN);
+	assert_memory_not_equal(s + 12, orig + 12, 16);
+	assert_int_equal(s[12], orig[12] ^ 0x01);
+	cd_scramble(s);
+	assert_memory_equal(s, orig, CD_RAW);
+	/* a maximal 15-bit sequence has period 32767 bits, longer than the
+	 * 18720 bits used: its first 16 bytes occur nowhere else */
+	for (unsigned off = 1; off + 16 <= CD_RAW - CD_SYNC_LEN; off++) {
+		unsigned same = 0;
+		for (unsigned i = 0; i < 16; i++)
+			same += cd_scramble_byte(off + i) == head[i];
+		assert_true(same < 16);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_msf),
+		cmocka_unit_test(test_scramble),
 		cmocka_unit_test(test_edc_slices_agree),
 		cmocka_unit_test(test_mode1_round_trip_and_damage),
 		cmocka_unit_test(test_mode2_forms),
