@@ -335,9 +335,8 @@ static int key_value(struct ccd_state *st, struct span key, struct span val)
 	struct span kname;
 	int32_t knum, v;
 	int rc;
-	if (!split_numbered(key, &kname, &knum))
-		return perr(st, st->line, DIMG_EFORMAT, "bad key '%.*s'",
-			    (int)(key.n > 32 ? 32 : key.n), key.s);
+	/* "Entry 3": anything else with a space is a key we do not know */
+	bool numbered = split_numbered(key, &kname, &knum) && knum >= 0;
 	switch (st->cur) {
 	case S_NONE:
 		return perr(st, st->line, DIMG_EFORMAT, "'%.*s' before the first section",
@@ -392,8 +391,11 @@ static int key_value(struct ccd_state *st, struct span key, struct span val)
 				return bad_value(st, key, val);
 			return 0;
 		}
-		if (span_is(kname, "Entry") && knum >= 0)
+		if (span_is(kname, "Entry")) {
+			if (!numbered)
+				return perr(st, st->line, DIMG_EFORMAT, "bad CD-TEXT entry number");
 			return cdtext_entry(st, knum, val);
+		}
 		return 0;
 	case S_SESSION:
 		if (span_is(key, "PreGapMode") || span_is(key, "PreGapSubC")) {
@@ -433,19 +435,17 @@ static int track_key(struct ccd_state *st, int num, struct span key, struct span
 	struct span kname;
 	int32_t knum, v;
 	int rc;
-	if (!split_numbered(key, &kname, &knum))
-		return perr(st, st->line, DIMG_EFORMAT, "bad key '%.*s'",
-			    (int)(key.n > 32 ? 32 : key.n), key.s);
+	bool numbered = split_numbered(key, &kname, &knum) && knum >= 0;
 	if (span_is(key, "MODE")) {
 		if ((rc = once(st, 0, key)))
 			return rc;
 		if (!parse_int(val, 0, 2, &v))
 			return bad_value(st, key, val);
 		t->mode = v;
-	} else if (span_is(kname, "INDEX") && knum >= 0) {
-		if (knum > CD_MAX_INDEX)
-			return perr(st, st->line, DIMG_EFORMAT, "INDEX %d: indexes run 0..%d", knum,
-				    CD_MAX_INDEX);
+	} else if (span_is(kname, "INDEX")) {
+		if (!numbered || knum > CD_MAX_INDEX)
+			return perr(st, st->line, DIMG_EFORMAT,
+				    "bad INDEX number: indexes run 0..%d", CD_MAX_INDEX);
 		if (t->index[knum] != LBA_ABSENT)
 			return perr(st, st->line, DIMG_EFORMAT, "INDEX %d given twice", knum);
 		if (!parse_int(val, LBA_MIN, CD_MAX_LBA, &v))
@@ -625,6 +625,7 @@ static int add_files(struct ccd_state *st, struct cd_disc *d)
 	d->sub_file = fs;
 	d->sub_interleaved = false;
 	d->sub_begin = 0;
+	d->sub_by_file = fi; /* the .sub follows the .img sector for sector */
 	return fi;
 }
 

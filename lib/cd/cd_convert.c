@@ -25,8 +25,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* TEMP-WEAK: until the toc/ccd writers land */
-#pragma weak cd_ccd_write
 
 enum out_fmt { OF_ISO, OF_CUE, OF_TOC, OF_CCD, OF_WAV, OF_RAW };
 static const char *const fmt_names[] = { "iso", "cue", "toc", "ccd", "wav", "raw" };
@@ -184,6 +182,31 @@ static void lose(struct conv *c, const char *fmt, ...)
 	node_str(c->losses, NULL, msg);
 }
 
+/* True when the image's subchannel holds nothing but what dimg generates
+ * from the track table (P and Q position data), so dropping it loses
+ * nothing: a CCD made by dimg from a cue goes back to the same cue. */
+static bool sub_regenerable(const struct cd_disc *d)
+{
+	uint8_t got[96 * 64], want[96];
+	struct dimg_error e;
+	dimg_error_clear(&e);
+	for (int i = 0; i < d->ntracks; i++) {
+		const struct cd_track *t = &d->tracks[i];
+		for (int32_t lba = t->begin; lba < t->end;) {
+			uint32_t n = (uint32_t)(t->end - lba) < 64 ? (uint32_t)(t->end - lba) : 64;
+			if (cd_read_sub(d, lba, n, got, &e) != 0)
+				return false;
+			for (uint32_t k = 0; k < n; k++) {
+				cd_sub_generate(d, lba + (int32_t)k, want);
+				if (memcmp(got + k * 96, want, 96))
+					return false;
+			}
+			lba += (int32_t)n;
+		}
+	}
+	return true;
+}
+
 static bool has_text(const struct cd_disc *d)
 {
 	for (int t = 0; t <= CD_MAX_TRACKS; t++)
@@ -258,7 +281,7 @@ static int plan_sheet(struct conv *c, const char *base_name)
 				return dimg_err(err, DIMG_ENOMEM, DIMG_OFFSET_NONE, "out of memory");
 	if (c->fmt != OF_CUE && in->nrems)
 		lose(c, "%d REM comment line(s) of the cue sheet", in->nrems);
-	if (c->fmt != OF_CCD && in->sub_file >= 0)
+	if (c->fmt != OF_CCD && in->sub_file >= 0 && !sub_regenerable(in))
 		lose(c, "the subchannel data (.sub)");
 	for (int i = 0; i < in->ntracks; i++) {
 		const struct cd_track *it = &in->tracks[i];
@@ -392,22 +415,26 @@ static int copy_sectors(struct conv *c, const struct cd_track *it, enum cd_tmode
 	return rc;
 }
 
+/* The .sub follows the .img: every track's sectors in order, session gaps
+ * skipped; blocks the input lacks are generated (P and Q). */
 static int write_sub(struct conv *c, int idx)
 {
 	const struct cd_disc *in = c->in;
 	int rc = 0;
-	for (int32_t lba = 0; lba < in->leadout && rc == 0;) {
-		uint32_t n = (uint32_t)(in->leadout - lba) < BATCH ? (uint32_t)(in->leadout - lba)
-								      : BATCH;
-		rc = cd_read_sub(in, lba, n, c->outbuf, c->err);
-		if (rc == DIMG_ENOTFOUND) {
-			rc = 0;
-			for (uint32_t k = 0; k < n; k++)
-				cd_sub_generate(in, lba + (int32_t)k, c->outbuf + k * 96);
+	for (int i = 0; i < in->ntracks && rc == 0; i++) {
+		const struct cd_track *t = &in->tracks[i];
+		for (int32_t lba = t->begin; lba < t->end && rc == 0;) {
+			uint32_t n = (uint32_t)(t->end - lba) < BATCH ? (uint32_t)(t->end - lba) : BATCH;
+			rc = cd_read_sub(in, lba, n, c->outbuf, c->err);
+			if (rc == DIMG_ENOTFOUND) {
+				rc = 0;
+				for (uint32_t k = 0; k < n; k++)
+					cd_sub_generate(in, lba + (int32_t)k, c->outbuf + k * 96);
+			}
+			if (rc == 0)
+				rc = out_write(c, idx, c->outbuf, n * 96u);
+			lba += (int32_t)n;
 		}
-		if (rc == 0)
-			rc = out_write(c, idx, c->outbuf, n * 96u);
-		lba += (int32_t)n;
 	}
 	return rc;
 }
@@ -470,7 +497,8 @@ static int run_sheet(struct conv *c, const char *out)
 	for (int i = 0; rc == 0 && i < c->out->nfiles; i++) {
 		uint64_t size = 0;
 		if (i == c->out->sub_file)
-			size = (uint64_t)in->leadout * 96u;
+			for (int t = 0; t < in->ntracks; t++)
+				size += (uint64_t)(in->tracks[t].end - in->tracks[t].begin) * 96u;
 		for (int t = 0; t < c->out->ntracks; t++) {
 			const struct cd_track *ot = &c->out->tracks[t];
 			for (int g = 0; g < ot->nsegs; g++)
@@ -552,7 +580,7 @@ static int run_single(struct conv *c, const char *out)
 			lose(c, "CD-TEXT");
 		if (t->isrc[0] || t->flags)
 			lose(c, "track %d's flags and ISRC", t->number);
-		if (in->sub_file >= 0)
+		if (in->sub_file >= 0 && !sub_regenerable(in))
 			lose(c, "the subchannel data (.sub)");
 	}
 	from = (c->fmt == OF_ISO || c->opt->with_pregap) ? t->begin : t->start;

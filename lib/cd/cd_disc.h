@@ -127,10 +127,13 @@ struct cd_disc {
 	struct cd_file files[CD_MAX_FILES];
 	int nsegs;
 	struct cd_seg segs[CD_MAX_SEGS];
-	/* Subchannel: 96 bytes per sector for LBAs [sub_begin, ...). */
+	/* Subchannel: 96 bytes per sector, for LBAs [sub_begin, ...) or, when
+	 * sub_by_file >= 0, in the order that data file stores its sectors
+	 * (CloneCD: the .sub mirrors the .img, which skips session gaps). */
 	int sub_file;         /* -1 none */
 	bool sub_interleaved; /* raw P-W interleaved (as read from a drive) */
 	int32_t sub_begin;
+	int sub_by_file;
 	bool plain;           /* made from a plain ISO (image_disc) */
 	char sheet[128];      /* the sheet's file name, for errors */
 };

@@ -280,8 +280,11 @@ int cd_read_stored(const struct cd_disc *d, const struct cd_track *t, int32_t lb
 					dimg_err_what(err, f->name);
 					return rc;
 				}
+				/* big-endian audio; a CD+G sector's 96 subchannel
+				 * bytes are not samples */
 				if (f->type == CD_FILE_MOTOROLA && cd_tmodes[t->mode].data_mode == 0)
-					swap16(buf, n * ss);
+					for (uint32_t k = 0; k < n; k++)
+						swap16(buf + k * ss, CD_RAW);
 			}
 			buf += n * ss;
 			lba += (int32_t)n;
@@ -335,28 +338,69 @@ int cd_read_raw(const struct cd_disc *d, int32_t lba, uint32_t count, uint8_t *b
 	return rc;
 }
 
+/* Index of the subchannel block of lba (its sector number in the data file
+ * the .sub mirrors, or its distance from sub_begin) and how many blocks
+ * from there are consecutive. */
+static int sub_index(const struct cd_disc *d, int32_t lba, uint64_t *idx, uint32_t *run,
+		     struct dimg_error *err)
+{
+	const struct cd_track *t;
+	int32_t at;
+	if (d->sub_by_file < 0) {
+		if (lba < d->sub_begin)
+			return dimg_err(err, DIMG_ERANGE, DIMG_OFFSET_NONE,
+					"no subchannel for LBA %d", lba);
+		*idx = (uint64_t)(lba - d->sub_begin);
+		*run = UINT32_MAX;
+		return 0;
+	}
+	if (!(t = cd_disc_track_at(d, lba)))
+		return dimg_err(err, DIMG_ERANGE, DIMG_OFFSET_NONE, "LBA %d is in no track", lba);
+	at = t->begin;
+	for (int s = 0; s < t->nsegs; s++) {
+		const struct cd_seg *g = &d->segs[t->first_seg + s];
+		if (lba < at + (int32_t)g->sectors) {
+			if (g->file != d->sub_by_file)
+				break;
+			*idx = g->offset / cd_tmodes[t->mode].sector_size + (uint64_t)(lba - at);
+			*run = (uint32_t)(at + (int32_t)g->sectors - lba);
+			return 0;
+		}
+		at += (int32_t)g->sectors;
+	}
+	return dimg_err(err, DIMG_ERANGE, DIMG_OFFSET_NONE,
+			"LBA %d is not stored in the file the subchannel follows", lba);
+}
+
 int cd_read_sub(const struct cd_disc *d, int32_t lba, uint32_t count, uint8_t *buf,
 		struct dimg_error *err)
 {
 	const struct cd_file *f;
-	uint64_t off;
-	int rc;
 	if (d->sub_file < 0 || !d->files[d->sub_file].io)
 		return DIMG_ENOTFOUND;
 	f = &d->files[d->sub_file];
-	if (lba < d->sub_begin)
-		return dimg_err(err, DIMG_ERANGE, DIMG_OFFSET_NONE, "no subchannel for LBA %d", lba);
-	off = (uint64_t)(lba - d->sub_begin) * 96u;
-	rc = io_read(f->io, buf, (size_t)count * 96u, f->data_off + off, err);
-	if (rc) {
-		dimg_err_what(err, f->name);
-		return rc;
-	}
-	if (d->sub_interleaved)
-		for (uint32_t k = 0; k < count; k++) {
-			uint8_t t[96];
-			cd_sub_deinterleave(buf + k * 96, t);
-			memcpy(buf + k * 96, t, 96);
+	while (count) {
+		uint64_t idx = 0;
+		uint32_t n = 0;
+		int rc = sub_index(d, lba, &idx, &n, err);
+		if (rc)
+			return rc;
+		if (n > count)
+			n = count;
+		rc = io_read(f->io, buf, (size_t)n * 96u, f->data_off + idx * 96u, err);
+		if (rc) {
+			dimg_err_what(err, f->name);
+			return rc;
 		}
+		if (d->sub_interleaved)
+			for (uint32_t k = 0; k < n; k++) {
+				uint8_t t[96];
+				cd_sub_deinterleave(buf + k * 96, t);
+				memcpy(buf + k * 96, t, 96);
+			}
+		buf += (size_t)n * 96u;
+		lba += (int32_t)n;
+		count -= n;
+	}
 	return 0;
 }

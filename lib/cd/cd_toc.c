@@ -461,8 +461,10 @@ static int toc_file(struct toc_parser *p, const char *name, enum toc_fkind kind,
 		return at_err(&p->lx, line, col, DIMG_ELIMIT, "more than %d files", CD_MAX_FILES);
 	i = cd_disc_add_file(d, name, kind == FK_WAVE ? CD_FILE_WAVE :
 			     kind == FK_BE ? CD_FILE_MOTOROLA : CD_FILE_BINARY, p->lx.err);
-	if (i >= 0)
+	if (i >= 0) {
 		p->le_audio[i] = kind == FK_LE;
+		d->files[i].line = line;
+	}
 	return i;
 }
 
@@ -1092,6 +1094,7 @@ int cd_toc_parse(struct cd_disc *d, const char *text, size_t len, const char *na
 	p->lx.name = name;
 	p->lx.err = err;
 	d->nsessions = 1;
+	snprintf(d->sheet, sizeof(d->sheet), "%s", name);
 	rc = lex_next(&p->lx);
 	while (!rc && p->lx.tok.type != TT_EOF) {
 		if (p->lx.tok.type != TT_WORD) {

@@ -124,20 +124,22 @@ static int verify_sub(const struct cd_disc *d, uint8_t *buf, struct dimg_node *w
 {
 	uint64_t badq = 0;
 	int32_t first = -1;
-	for (int32_t lba = d->sub_begin; lba < d->leadout;) {
-		uint32_t n = (uint32_t)(d->leadout - lba) < VERIFY_BATCH
-				     ? (uint32_t)(d->leadout - lba)
-				     : VERIFY_BATCH;
-		int rc = cd_read_sub(d, lba, n, buf, err);
-		if (rc)
-			return rc;
-		for (uint32_t k = 0; k < n; k++)
-			if (!cd_subq_check(buf + k * 96 + 12)) {
-				if (first < 0)
-					first = lba + (int32_t)k;
-				badq++;
-			}
-		lba += (int32_t)n;
+	for (int i = 0; i < d->ntracks; i++) {
+		const struct cd_track *t = &d->tracks[i];
+		for (int32_t lba = t->begin; lba < t->end;) {
+			uint32_t n = (uint32_t)(t->end - lba) < VERIFY_BATCH ? (uint32_t)(t->end - lba)
+									     : VERIFY_BATCH;
+			int rc = cd_read_sub(d, lba, n, buf, err);
+			if (rc)
+				return rc;
+			for (uint32_t k = 0; k < n; k++)
+				if (!cd_subq_check(buf + k * 96 + 12)) {
+					if (first < 0)
+						first = lba + (int32_t)k;
+					badq++;
+				}
+			lba += (int32_t)n;
+		}
 	}
 	node_int(rep, "subchannel_q_crc_errors", (int64_t)badq);
 	if (badq) {

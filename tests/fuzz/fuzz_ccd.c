@@ -1,3 +1,135 @@
 /* SPDX-License-Identifier: MIT */
+/*
+ * CloneCD sheets and CD-TEXT packs.  The input is parsed as a .ccd (every
+ * file given 1 GiB, nothing opened), laid out and validated; a sheet that
+ * validates must be writable (unless its CD-TEXT is beyond what one block
+ * holds) and must read back to the same track table, else abort.  P/Q are
+ * generated around every track boundary.  The same bytes are also decoded as
+ * CD-TEXT packs; text that decodes and re-encodes must decode to itself.
+ */
 #include "fuzz_common.h"
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) { (void)data; (void)size; return 0; }
+
+#include "cd/cd_disc.h"
+#include "cd/cd_subq.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define FUZZ_MAX_INPUT (64u << 10)
+#define FUZZ_FILE_SIZE (1ull << 30)
+
+static struct cd_disc *load(const char *text, size_t len, struct dimg_error *err)
+{
+	struct cd_disc *d = cd_disc_new();
+	if (!d)
+		return NULL;
+	dimg_error_clear(err);
+	if (cd_ccd_parse(d, text, len, "fuzz.ccd", err) == 0) {
+		for (int i = 0; i < d->nfiles; i++)
+			d->files[i].size = FUZZ_FILE_SIZE;
+		if (cd_ccd_layout(d, err) == 0 && cd_disc_validate(d, err) == 0)
+			return d;
+	}
+	cd_disc_free(d);
+	return NULL;
+}
+
+static bool same_tracks(const struct cd_disc *a, const struct cd_disc *b)
+{
+	if (a->ntracks != b->ntracks || a->leadout != b->leadout || a->nsessions != b->nsessions ||
+	    strcmp(a->catalog, b->catalog) || a->nsegs != b->nsegs)
+		return false;
+	for (int i = 0; i < a->ntracks; i++) {
+		const struct cd_track *s = &a->tracks[i], *t = &b->tracks[i];
+		if (s->number != t->number || s->mode != t->mode || s->flags != t->flags ||
+		    s->begin != t->begin || s->start != t->start || s->end != t->end ||
+		    s->session != t->session || memcmp(s->index, t->index, sizeof(s->index)) ||
+		    strcmp(s->isrc, t->isrc))
+			return false;
+	}
+	for (int i = 0; i < a->nsegs; i++)
+		if (a->segs[i].file != b->segs[i].file || a->segs[i].offset != b->segs[i].offset ||
+		    a->segs[i].sectors != b->segs[i].sectors)
+			return false;
+	return true;
+}
+
+static void sheet(const uint8_t *data, size_t size)
+{
+	struct dimg_error err;
+	struct cd_text_out o = { 0 };
+	struct cd_disc *d = load((const char *)data, size, &err), *e;
+	uint8_t sub[96];
+	int rc;
+	if (!d)
+		return;
+	for (int i = 0; i < d->ntracks; i++) {
+		const struct cd_track *t = &d->tracks[i];
+		const int32_t at[] = { t->begin - 1, t->begin, t->start - 1, t->start, t->end - 1,
+				       t->end };
+		for (size_t k = 0; k < sizeof(at) / sizeof(at[0]); k++) {
+			cd_sub_generate(d, at[k], sub);
+			if (!cd_subq_check(sub + 12))
+				abort();
+		}
+	}
+	dimg_error_clear(&err);
+	rc = cd_ccd_write(d, &o, &err);
+	if (rc == 0 && o.failed)
+		rc = DIMG_ENOMEM;
+	if (rc != 0) {
+		/* only CD-TEXT too large or not re-encodable may stop the writer */
+		if (rc != DIMG_ELIMIT && rc != DIMG_EINVAL && rc != DIMG_EUNSUPPORTED)
+			abort();
+	} else {
+		e = load(o.buf ? o.buf : "", o.len, &err);
+		if (!e || !same_tracks(d, e))
+			abort();
+		cd_disc_free(e);
+	}
+	free(o.buf);
+	cd_disc_free(d);
+}
+
+static void packs(const uint8_t *data, size_t size)
+{
+	struct dimg_error err;
+	struct cd_disc *d = cd_disc_new(), *e = NULL;
+	uint8_t *enc = NULL;
+	size_t len = 0;
+	if (!d)
+		return;
+	dimg_error_clear(&err);
+	if (cd_cdtext_decode(d, data, size, &err) != 0)
+		goto out;
+	if (cd_cdtext_encode(d, &enc, &len, &err) != 0 || !enc)
+		goto out;
+	if (!(e = cd_disc_new()))
+		goto out;
+	dimg_error_clear(&err);
+	if (cd_cdtext_decode(e, enc, len, &err) != 0)
+		abort();
+	/* everything the encoder wrote: the disc, tracks 1..last for text
+	 * fields, the disc alone for DISC_ID and GENRE */
+	for (int t = 0; t <= CD_MAX_TRACKS; t++)
+		for (int f = 0; f < CDT_COUNT; f++) {
+			const char *a = d->text[t][f], *b = e->text[t][f];
+			if (t && (f == CDT_DISC_ID || f == CDT_GENRE))
+				continue;
+			if ((!a) != (!b) || (a && strcmp(a, b)))
+				abort();
+		}
+out:
+	free(enc);
+	cd_disc_free(e);
+	cd_disc_free(d);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	if (size > FUZZ_MAX_INPUT)
+		return 0;
+	sheet(data, size);
+	packs(data, size);
+	return 0;
+}

@@ -15,10 +15,6 @@
 #include <string.h>
 #include <strings.h>
 
-/* TEMP-WEAK: until the toc/ccd parsers land */
-#pragma weak cd_ccd_parse
-#pragma weak cd_ccd_layout
-
 #define SHEET_MAX_BYTES (1u << 20)
 #define COOKED 2048u
 
