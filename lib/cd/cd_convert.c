@@ -49,6 +49,8 @@ struct conv {
 	struct out_file files[CONV_MAX_OUT];
 	int nfiles;
 	uint8_t *inbuf, *outbuf, *raw, *lostf;
+	const uint8_t *inmap[CD_MAX_FILES]; /* input files mapped read-only */
+	size_t inmap_size[CD_MAX_FILES];
 	uint64_t total, done;
 	uint64_t lost;        /* sectors whose raw bytes did not survive */
 	int32_t first_lost;
@@ -356,6 +358,23 @@ static void progress(struct conv *c, uint64_t add)
 		c->opt->progress(c->opt->progress_ctx, c->done, c->total);
 }
 
+/* Raw Mode 1 to its user data, the hot path of BIN -> ISO: sync, header
+ * (MSF of this LBA, mode 1), the reserved zero bytes and the EDC are
+ * compared; the P/Q parity, which only protects what the EDC already
+ * vouches for, is left to `dimg verify` (comparing it would triple the
+ * cost). */
+static bool mode1_to_cooked(int32_t lba, const uint8_t *raw, uint8_t *out)
+{
+	uint8_t m, s, f;
+	bool ok;
+	cd_lba_to_msf(lba, &m, &s, &f);
+	memcpy(out, raw + 16, 2048);
+	ok = !memcmp(raw, cd_sync, CD_SYNC_LEN) && raw[12] == cd_bcd(m) && raw[13] == cd_bcd(s) &&
+	     raw[14] == cd_bcd(f) && raw[15] == 1 && ld_le32(raw + 2068) == 0 &&
+	     ld_le32(raw + 2072) == 0;
+	return ok && ld_le32(raw + 2064) == cd_edc(raw, 2064, 0);
+}
+
 struct xform {
 	const uint8_t *in;
 	uint8_t *out;
@@ -369,6 +388,12 @@ static void xform_range(void *ctx, size_t lo, size_t hi)
 	const struct xform *x = ctx;
 	size_t iss = cd_tmodes[x->im].sector_size, oss = cd_tmodes[x->om].sector_size;
 	uint8_t tmp[CD_RAW];
+	if (x->im == CD_TM_MODE1_2352 && x->om == CD_TM_MODE1_2048) {
+		for (size_t k = lo; k < hi; k++)
+			x->lost[k] = !mode1_to_cooked(x->lba + (int32_t)k, x->in + k * iss,
+						      x->out + k * oss);
+		return;
+	}
 	for (size_t k = lo; k < hi; k++) {
 		const uint8_t *raw = x->in + k * iss;
 		int32_t lba = x->lba + (int32_t)k;
@@ -378,6 +403,61 @@ static void xform_range(void *ctx, size_t lo, size_t hi)
 		}
 		x->lost[k] = !cd_raw_to_stored(x->om, lba, raw, x->out + k * oss);
 	}
+}
+
+/* The stored bytes of sectors [lba, lba + *n) straight from the mapped
+ * input file when one segment of a plain file holds them (*n is cut to
+ * that segment), else NULL. */
+static const uint8_t *in_span(const struct conv *c, const struct cd_track *t, int32_t lba,
+			      uint32_t *n)
+{
+	const struct cd_disc *d = c->in;
+	size_t ss = cd_tmodes[t->mode].sector_size;
+	int32_t at = t->begin;
+	for (int s = 0; s < t->nsegs; s++) {
+		const struct cd_seg *g = &d->segs[t->first_seg + s];
+		if (lba < at + (int32_t)g->sectors) {
+			const struct cd_file *f;
+			uint64_t off;
+			uint32_t run = (uint32_t)(at + (int32_t)g->sectors - lba);
+			if (g->file < 0 || !c->inmap[g->file])
+				return NULL;
+			f = &d->files[g->file];
+			off = f->data_off + g->offset + (uint64_t)(lba - at) * ss;
+			if (*n > run)
+				*n = run;
+			if (off + (uint64_t)*n * ss > c->inmap_size[g->file])
+				return NULL;
+			return c->inmap[g->file] + off;
+		}
+		at += (int32_t)g->sectors;
+	}
+	return NULL;
+}
+
+/* Maps the input's plain files (not MOTOROLA: those bytes get swapped). */
+static void map_inputs(struct conv *c)
+{
+	for (int i = 0; i < c->in->nfiles; i++) {
+		const struct cd_file *f = &c->in->files[i];
+		void *m;
+		if (!f->io || f->io->fd < 0 || f->type == CD_FILE_MOTOROLA || !f->io->size ||
+		    f->io->size > SIZE_MAX)
+			continue;
+		m = mmap(NULL, (size_t)f->io->size, PROT_READ, MAP_SHARED, f->io->fd, 0);
+		if (m == MAP_FAILED)
+			continue;
+		madvise(m, (size_t)f->io->size, MADV_SEQUENTIAL);
+		c->inmap[i] = m;
+		c->inmap_size[i] = (size_t)f->io->size;
+	}
+}
+
+static void unmap_inputs(struct conv *c)
+{
+	for (int i = 0; i < CD_MAX_FILES; i++)
+		if (c->inmap[i])
+			munmap((void *)c->inmap[i], c->inmap_size[i]);
 }
 
 /* Writes sectors [from, to) of input track it to output idx in mode om:
@@ -398,8 +478,12 @@ static int copy_sectors(struct conv *c, const struct cd_track *it, enum cd_tmode
 		} else {
 			struct xform x = { c->inbuf, dst ? dst : c->outbuf, it->mode, om, from,
 					   c->lostf };
-			if ((rc = cd_read_stored(c->in, it, from, n, c->inbuf, c->err)))
+			const uint8_t *src = in_span(c, it, from, &n);
+			if (src)
+				x.in = src;
+			else if ((rc = cd_read_stored(c->in, it, from, n, c->inbuf, c->err)))
 				break;
+			x.out = (dst = out_dst(c, idx, (size_t)n * oss)) ? dst : c->outbuf;
 			cd_parallel(n, xform_range, &x);
 			for (uint32_t k = 0; k < n; k++)
 				if (c->lostf[k]) {
@@ -664,6 +748,7 @@ int dimg_convert(struct dimg_image *img, const char *out, const struct dimg_conv
 	for (int i = 0; i < c.in->ntracks; i++)
 		c.total += (uint64_t)(c.in->tracks[i].end - c.in->tracks[i].begin) *
 			   cd_tmodes[c.in->tracks[i].mode].sector_size;
+	map_inputs(&c);
 	if (c.fmt == OF_ISO || c.fmt == OF_WAV || c.fmt == OF_RAW)
 		rc = run_single(&c, out);
 	else
@@ -678,6 +763,7 @@ int dimg_convert(struct dimg_image *img, const char *out, const struct dimg_conv
 			 "to convert anyway)",
 			 fmt_names[c.fmt], list);
 	}
+	unmap_inputs(&c);
 	rc = out_finish(&c, rc);
 	if (rc == 0)
 		node_int(c.summary, "sectors_changed", (int64_t)c.lost);

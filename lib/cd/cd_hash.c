@@ -16,6 +16,7 @@
 
 #include <openssl/evp.h>
 #include <pthread.h>
+#include <sys/mman.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,7 +35,8 @@ struct hstate {
 };
 
 struct chunk {
-	uint8_t *buf;
+	uint8_t *buf;     /* owned read buffer */
+	const uint8_t *data; /* what to hash: buf, or straight from the mapped file */
 	size_t len;
 	bool track_end;  /* last chunk of a track */
 	int track;       /* index in the disc */
@@ -55,6 +57,10 @@ struct hasher {
 	uint8_t (*digests)[NALGO][32]; /* per track */
 	uint64_t *sizes;
 	uLong *crcs;             /* per-track crc (for combining) */
+	/* plain files are hashed through read-only mappings: the workers read
+	 * the page cache directly, no copy on the reading thread */
+	const uint8_t *map[CD_MAX_FILES];
+	size_t map_size[CD_MAX_FILES];
 	bool failed;
 };
 
@@ -69,8 +75,8 @@ static void update(struct hasher *h, unsigned share, const struct chunk *c)
 		if (!(share & (1u << a)))
 			continue;
 		if (a == 0)
-			h->trk[0].crc = crc32(h->trk[0].crc, c->buf, (uInt)c->len);
-		else if (c->len && EVP_DigestUpdate(h->trk[a].md, c->buf, c->len) != 1)
+			h->trk[0].crc = crc32(h->trk[0].crc, c->data, (uInt)c->len);
+		else if (c->len && EVP_DigestUpdate(h->trk[a].md, c->data, c->len) != 1)
 			h->failed = true;
 		if (c->track_end && h->per_track) {
 			unsigned len = 0;
@@ -148,15 +154,34 @@ static int feed_track(const struct cd_disc *d, int ti, struct hasher *h, int *fi
 		uint64_t off, left;
 		if (g->file < 0)
 			continue;
-		off = d->files[g->file].data_off + g->offset;
+		const struct cd_file *f = &d->files[g->file];
+		const uint8_t *map = h->map[g->file];
+		off = f->data_off + g->offset;
 		left = (uint64_t)g->sectors * cd_tmodes[t->mode].sector_size;
+		if (map && off + left > h->map_size[g->file])
+			map = NULL;
 		while (left) {
 			struct chunk *c = &h->ch[*fill];
 			size_t n = left < HASH_CHUNK ? (size_t)left : HASH_CHUNK;
-			int rc = io_read(d->files[g->file].io, c->buf, n, off, err);
-			if (rc) {
-				dimg_err_what(err, d->files[g->file].name);
-				return rc;
+			if (map) {
+				c->data = map + off;
+#ifdef MADV_POPULATE_READ
+				/* map the chunk's pages here, while the workers hash
+				 * the previous one, so the MD5 worker never waits on
+				 * page faults */
+				{
+					uintptr_t a = (uintptr_t)c->data & ~(uintptr_t)4095;
+					madvise((void *)a, n + ((uintptr_t)c->data - a),
+						MADV_POPULATE_READ);
+				}
+#endif
+			} else {
+				int rc;
+				c->data = c->buf;
+				if ((rc = io_read(f->io, c->buf, n, off, err))) {
+					dimg_err_what(err, f->name);
+					return rc;
+				}
 			}
 			c->len = n;
 			c->track = ti;
@@ -278,6 +303,18 @@ int dimg_hash(struct dimg_image *img, unsigned algos, int per_track, dimg_progre
 		rc = dimg_err(err, DIMG_ENOMEM, DIMG_OFFSET_NONE, "cannot start hash threads");
 		goto out;
 	}
+	for (int i = 0; i < d->nfiles; i++) {
+		const struct cd_file *f = &d->files[i];
+		void *m;
+		if (!f->io || f->io->fd < 0 || !f->io->size || f->io->size > SIZE_MAX)
+			continue;
+		m = mmap(NULL, (size_t)f->io->size, PROT_READ, MAP_SHARED, f->io->fd, 0);
+		if (m == MAP_FAILED)
+			continue;
+		madvise(m, (size_t)f->io->size, MADV_SEQUENTIAL);
+		h->map[i] = m;
+		h->map_size[i] = (size_t)f->io->size;
+	}
 	for (int i = 0; i < d->ntracks && rc == 0; i++)
 		rc = feed_track(d, i, h, &fill, &pending, progress, ctx, &done, total, err);
 	if (pending)
@@ -335,6 +372,9 @@ out:
 	for (int a = 0; a < NALGO; a++) {
 		EVP_MD_CTX_free(h->trk[a].md);
 	}
+	for (int i = 0; i < CD_MAX_FILES; i++)
+		if (h->map[i])
+			munmap((void *)h->map[i], h->map_size[i]);
 	pthread_mutex_destroy(&h->gate_lock);
 	pthread_cond_destroy(&h->gate);
 	free(h->digests);
