@@ -74,7 +74,7 @@ static void update(struct hasher *h, unsigned share, const struct chunk *c)
 	for (int a = 0; a < NALGO; a++) {
 		if (!(share & (1u << a)))
 			continue;
-		if (a == 0)
+		if (a == 0 && c->len) /* crc32(crc, NULL, 0) would restart the CRC */
 			h->trk[0].crc = crc32(h->trk[0].crc, c->data, (uInt)c->len);
 		else if (c->len && EVP_DigestUpdate(h->trk[a].md, c->data, c->len) != 1)
 			h->failed = true;
