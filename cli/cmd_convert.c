@@ -5,17 +5,17 @@
 #include <stdlib.h>
 
 static const struct cli_opt convert_opts[] = {
-	{ "to", 0, OPT_STRING, "FORMAT", "iso, cue, toc, ccd, wav or raw (default: from OUTPUT)" },
-	{ "split", 0, OPT_FLAG, NULL, "cue: one BIN per track, named \"NAME (Track NN).bin\"" },
-	{ "track", 0, OPT_INT, "N", "wav/raw: the audio track to write" },
-	{ "with-pregap", 0, OPT_FLAG, NULL, "wav/raw: include the track's pregap" },
-	{ "lossy", 0, OPT_FLAG, NULL, "convert even when the output cannot hold everything" },
-	{ "force", 'f', OPT_FLAG, NULL, "replace existing output files" },
-	{ "json", 0, OPT_FLAG, NULL, "print what was written as JSON" },
-	{ "format", 0, OPT_STRING, "FMT", "force the input container format" },
-	{ "progress", 0, OPT_FLAG, NULL, "show progress even when stderr is not a terminal" },
-	{ "no-progress", 0, OPT_FLAG, NULL, "never show progress" },
-	{ 0 },
+    {"to", 0, OPT_STRING, "FORMAT", "iso, cue, toc, ccd, wav or raw (default: from OUTPUT)"},
+    {"split", 0, OPT_FLAG, NULL, "cue: one BIN per track, named \"NAME (Track NN).bin\""},
+    {"track", 0, OPT_INT, "N", "wav/raw: the audio track to write"},
+    {"with-pregap", 0, OPT_FLAG, NULL, "wav/raw: include the track's pregap"},
+    {"lossy", 0, OPT_FLAG, NULL, "convert even when the output cannot hold everything"},
+    {"force", 'f', OPT_FLAG, NULL, "replace existing output files"},
+    {"json", 0, OPT_FLAG, NULL, "print what was written as JSON"},
+    {"format", 0, OPT_STRING, "FMT", "force the input container format"},
+    {"progress", 0, OPT_FLAG, NULL, "show progress even when stderr is not a terminal"},
+    {"no-progress", 0, OPT_FLAG, NULL, "never show progress"},
+    {0},
 };
 
 static void progress_cb(void *ctx, uint64_t done, uint64_t total)
@@ -31,7 +31,7 @@ static int run_convert(const struct cli_cmd *cmd, int argc, char **argv)
 	struct dimg_image *img;
 	struct dimg_node *sum = NULL;
 	struct dimg_error err;
-	struct dimg_convert_options o = { 0 };
+	struct dimg_convert_options o = {0};
 	struct progress pr;
 	const char *track;
 	int rc = cli_parse(cmd, argc, argv, &a);
@@ -49,9 +49,10 @@ static int run_convert(const struct cli_cmd *cmd, int argc, char **argv)
 		free(a.pos);
 		return rc;
 	}
-	progress_init(&pr, "converting", cli_flag(cmd, &a, "progress")   ? 1
-					 : cli_flag(cmd, &a, "no-progress") ? -1
-									    : 0);
+	progress_init(&pr, "converting",
+		      cli_flag(cmd, &a, "progress")	 ? 1
+		      : cli_flag(cmd, &a, "no-progress") ? -1
+							 : 0);
 	o.progress = progress_cb;
 	o.progress_ctx = &pr;
 	dimg_error_clear(&err);
@@ -61,7 +62,7 @@ static int run_convert(const struct cli_cmd *cmd, int argc, char **argv)
 		cli_error(a.pos[0], &err);
 		rc = EXIT_FAIL;
 	} else if (cli_flag(cmd, &a, "json")) {
-		struct json j = { .f = stdout, .pretty = true };
+		struct json j = {.f = stdout, .pretty = true};
 		json_node(&j, NULL, sum);
 		json_finish(&j);
 	}
@@ -72,17 +73,16 @@ static int run_convert(const struct cli_cmd *cmd, int argc, char **argv)
 }
 
 const struct cli_cmd cmd_convert = {
-	.name = "convert",
-	.usage = "[--to FORMAT] [options] INPUT OUTPUT",
-	.summary = "Convert a CD image: ISO, BIN/CUE, TOC, CCD/IMG/SUB, WAV or raw audio.",
-	.description =
-		"Writes OUTPUT (and the data files it names, next to it) from INPUT. Track "
-		"modes, pregaps, indexes, flags, ISRC, catalog and CD-TEXT are kept; a plain "
-		"ISO becomes a Mode 1 track of raw sectors with EDC and ECC. When OUTPUT cannot "
-		"hold everything INPUT has, dimg lists what would be lost and refuses unless "
-		"--lossy is given.",
-	.opts = convert_opts,
-	.min_args = 2,
-	.max_args = 2,
-	.run = run_convert,
+    .name = "convert",
+    .usage = "[--to FORMAT] [options] INPUT OUTPUT",
+    .summary = "Convert a CD image: ISO, BIN/CUE, TOC, CCD/IMG/SUB, WAV or raw audio.",
+    .description = "Writes OUTPUT (and the data files it names, next to it) from INPUT. Track "
+		   "modes, pregaps, indexes, flags, ISRC, catalog and CD-TEXT are kept; a plain "
+		   "ISO becomes a Mode 1 track of raw sectors with EDC and ECC. When OUTPUT cannot "
+		   "hold everything INPUT has, dimg lists what would be lost and refuses unless "
+		   "--lossy is given.",
+    .opts = convert_opts,
+    .min_args = 2,
+    .max_args = 2,
+    .run = run_convert,
 };

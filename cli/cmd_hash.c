@@ -6,17 +6,18 @@
 #include <string.h>
 
 static const struct cli_opt hash_opts[] = {
-	{ "json", 0, OPT_FLAG, NULL, "print JSON" },
-	{ "algo", 0, OPT_STRING, "LIST", "comma-separated: crc32,md5,sha1,sha256 "
-					 "(default crc32,md5,sha1)" },
-	{ "per-track", 0, OPT_FLAG, NULL, "hash each track's bytes (as Redump does)" },
-	{ "format", 0, OPT_STRING, "FMT", "force the container format" },
-	{ "progress", 0, OPT_FLAG, NULL, "show progress even when stderr is not a terminal" },
-	{ "no-progress", 0, OPT_FLAG, NULL, "never show progress" },
-	{ 0 },
+    {"json", 0, OPT_FLAG, NULL, "print JSON"},
+    {"algo", 0, OPT_STRING, "LIST",
+     "comma-separated: crc32,md5,sha1,sha256 "
+     "(default crc32,md5,sha1)"},
+    {"per-track", 0, OPT_FLAG, NULL, "hash each track's bytes (as Redump does)"},
+    {"format", 0, OPT_STRING, "FMT", "force the container format"},
+    {"progress", 0, OPT_FLAG, NULL, "show progress even when stderr is not a terminal"},
+    {"no-progress", 0, OPT_FLAG, NULL, "never show progress"},
+    {0},
 };
 
-static const char *const names[] = { "crc32", "md5", "sha1", "sha256" };
+static const char *const names[] = {"crc32", "md5", "sha1", "sha256"};
 
 static void progress_cb(void *ctx, uint64_t done, uint64_t total)
 {
@@ -35,8 +36,10 @@ static int parse_algos(const struct cli_cmd *cmd, const char *s, unsigned *out)
 			if (strlen(names[i]) == n && !strncmp(s, names[i], n))
 				bit = 1u << i;
 		if (!bit)
-			return cli_usage_error(cmd, "unknown algorithm '%.*s' (crc32, md5, sha1, "
-					       "sha256)", (int)n, s);
+			return cli_usage_error(cmd,
+					       "unknown algorithm '%.*s' (crc32, md5, sha1, "
+					       "sha256)",
+					       (int)n, s);
 		*out |= bit;
 		s += n;
 		if (*s == ',')
@@ -78,9 +81,10 @@ static int run_hash(const struct cli_cmd *cmd, int argc, char **argv)
 		free(a.pos);
 		return rc;
 	}
-	progress_init(&pr, "hashing", cli_flag(cmd, &a, "progress")	? 1
-				      : cli_flag(cmd, &a, "no-progress") ? -1
-									 : 0);
+	progress_init(&pr, "hashing",
+		      cli_flag(cmd, &a, "progress")	 ? 1
+		      : cli_flag(cmd, &a, "no-progress") ? -1
+							 : 0);
 	dimg_error_clear(&err);
 	rc = dimg_hash(img, algos, cli_flag(cmd, &a, "per-track"), progress_cb, &pr, &rep, &err);
 	progress_end(&pr);
@@ -88,7 +92,7 @@ static int run_hash(const struct cli_cmd *cmd, int argc, char **argv)
 		cli_error(a.pos[0], &err);
 		rc = EXIT_FAIL;
 	} else if (cli_flag(cmd, &a, "json")) {
-		struct json j = { .f = stdout, .pretty = true };
+		struct json j = {.f = stdout, .pretty = true};
 		json_node(&j, NULL, rep);
 		json_finish(&j);
 	} else {
@@ -110,11 +114,11 @@ static int run_hash(const struct cli_cmd *cmd, int argc, char **argv)
 }
 
 const struct cli_cmd cmd_hash = {
-	.name = "hash",
-	.usage = "[--json] [--algo crc32,md5,sha1,sha256] [--per-track] IMAGE",
-	.summary = "Hash an image's data in one pass, whole and per track (Redump style).",
-	.opts = hash_opts,
-	.min_args = 1,
-	.max_args = 1,
-	.run = run_hash,
+    .name = "hash",
+    .usage = "[--json] [--algo crc32,md5,sha1,sha256] [--per-track] IMAGE",
+    .summary = "Hash an image's data in one pass, whole and per track (Redump style).",
+    .opts = hash_opts,
+    .min_args = 1,
+    .max_args = 1,
+    .run = run_hash,
 };

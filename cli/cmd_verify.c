@@ -10,11 +10,11 @@
 #define VERIFY_WARNINGS 3
 
 static const struct cli_opt verify_opts[] = {
-	{ "json", 0, OPT_FLAG, NULL, "print JSON" },
-	{ "format", 0, OPT_STRING, "FMT", "force the container format" },
-	{ "progress", 0, OPT_FLAG, NULL, "show progress even when stderr is not a terminal" },
-	{ "no-progress", 0, OPT_FLAG, NULL, "never show progress" },
-	{ 0 },
+    {"json", 0, OPT_FLAG, NULL, "print JSON"},
+    {"format", 0, OPT_STRING, "FMT", "force the container format"},
+    {"progress", 0, OPT_FLAG, NULL, "show progress even when stderr is not a terminal"},
+    {"no-progress", 0, OPT_FLAG, NULL, "never show progress"},
+    {0},
 };
 
 static void progress_cb(void *ctx, uint64_t done, uint64_t total)
@@ -42,15 +42,16 @@ static void print_text(const struct dimg_node *rep)
 			       (long long)dimg_node_int(dimg_node_get(c, "lba")),
 			       dimg_node_str(dimg_node_get(c, "msf")),
 			       (long long)dimg_node_int(dimg_node_get(c, "track")));
-			for (const struct dimg_node *p = dimg_node_first(dimg_node_get(c, "problems"));
+			for (const struct dimg_node *p =
+				 dimg_node_first(dimg_node_get(c, "problems"));
 			     p; p = dimg_node_next(p))
 				printf(" %s", dimg_node_str(p));
 			printf("\n");
 		}
 	printf("%lld sectors, %lld raw sectors checked, %lld error(s), %lld warning(s): %s\n",
 	       (long long)dimg_node_int(dimg_node_get(rep, "sectors")),
-	       (long long)dimg_node_int(dimg_node_get(rep, "raw_sectors_checked")),
-	       (long long)nerr, (long long)nwarn, dimg_node_str(dimg_node_get(rep, "status")));
+	       (long long)dimg_node_int(dimg_node_get(rep, "raw_sectors_checked")), (long long)nerr,
+	       (long long)nwarn, dimg_node_str(dimg_node_get(rep, "status")));
 }
 
 static int run_verify(const struct cli_cmd *cmd, int argc, char **argv)
@@ -69,9 +70,10 @@ static int run_verify(const struct cli_cmd *cmd, int argc, char **argv)
 		free(a.pos);
 		return EXIT_FAIL;
 	}
-	progress_init(&pr, "verifying", cli_flag(cmd, &a, "progress")	  ? 1
-					: cli_flag(cmd, &a, "no-progress") ? -1
-									   : 0);
+	progress_init(&pr, "verifying",
+		      cli_flag(cmd, &a, "progress")	 ? 1
+		      : cli_flag(cmd, &a, "no-progress") ? -1
+							 : 0);
 	dimg_error_clear(&err);
 	rc = dimg_verify(img, progress_cb, &pr, &rep, &err);
 	progress_end(&pr);
@@ -82,7 +84,7 @@ static int run_verify(const struct cli_cmd *cmd, int argc, char **argv)
 		return EXIT_FAIL;
 	}
 	if (cli_flag(cmd, &a, "json")) {
-		struct json j = { .f = stdout, .pretty = true };
+		struct json j = {.f = stdout, .pretty = true};
 		json_node(&j, NULL, rep);
 		json_finish(&j);
 	} else {
@@ -101,12 +103,12 @@ static int run_verify(const struct cli_cmd *cmd, int argc, char **argv)
 }
 
 const struct cli_cmd cmd_verify = {
-	.name = "verify",
-	.usage = "[--json] IMAGE",
-	.summary = "Check every raw sector (sync, header, EDC, ECC), the subchannel and the "
-		   "file system; exit 0 good, 2 corrupt, 3 warnings only, 1 could not check.",
-	.opts = verify_opts,
-	.min_args = 1,
-	.max_args = 1,
-	.run = run_verify,
+    .name = "verify",
+    .usage = "[--json] IMAGE",
+    .summary = "Check every raw sector (sync, header, EDC, ECC), the subchannel and the "
+	       "file system; exit 0 good, 2 corrupt, 3 warnings only, 1 could not check.",
+    .opts = verify_opts,
+    .min_args = 1,
+    .max_args = 1,
+    .run = run_verify,
 };

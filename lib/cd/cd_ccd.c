@@ -58,35 +58,48 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_ENTRIES 1024       /* TOC descriptors: 99 tracks + 3 per session + extras */
-#define MAX_CDT_ENTRIES 2048   /* 8 blocks of at most 256 packs */
+#define MAX_ENTRIES 1024     /* TOC descriptors: 99 tracks + 3 per session + extras */
+#define MAX_CDT_ENTRIES 2048 /* 8 blocks of at most 256 packs */
 #define MAX_SESSIONS 99
-#define LBA_MIN (-450000)      /* lead-in addresses as some writers print them */
+#define LBA_MIN (-450000) /* lead-in addresses as some writers print them */
 #define LBA_ABSENT INT32_MIN
-#define PREGAP_SESSION 150     /* pregap of a later session's first track */
+#define PREGAP_SESSION 150 /* pregap of a later session's first track */
 
 enum sect { S_NONE, S_CLONECD, S_DISC, S_CDTEXT, S_SESSION, S_ENTRY, S_TRACK, S_OTHER };
 
 /* Keys of [Entry N], also the bits of struct entry.have. */
 enum ekey {
-	E_SESSION, E_POINT, E_ADR, E_CONTROL, E_TRACKNO, E_AMIN, E_ASEC, E_AFRAME,
-	E_ALBA, E_ZERO, E_PMIN, E_PSEC, E_PFRAME, E_PLBA, E_COUNT
+	E_SESSION,
+	E_POINT,
+	E_ADR,
+	E_CONTROL,
+	E_TRACKNO,
+	E_AMIN,
+	E_ASEC,
+	E_AFRAME,
+	E_ALBA,
+	E_ZERO,
+	E_PMIN,
+	E_PSEC,
+	E_PFRAME,
+	E_PLBA,
+	E_COUNT
 };
 static const char *const ekey_names[E_COUNT] = {
-	"Session", "Point", "ADR", "Control", "TrackNo", "AMin", "ASec", "AFrame",
-	"ALBA", "Zero", "PMin", "PSec", "PFrame", "PLBA",
+    "Session", "Point", "ADR",	"Control", "TrackNo", "AMin",	"ASec",
+    "AFrame",  "ALBA",	"Zero", "PMin",	   "PSec",    "PFrame", "PLBA",
 };
 
 struct entry {
 	int line;
 	unsigned have;
 	int32_t v[E_COUNT];
-	int32_t lba;           /* PLBA (or from the P MSF) */
+	int32_t lba; /* PLBA (or from the P MSF) */
 };
 
 struct ccd_track {
-	int line;              /* of [TRACK N]; 0 when absent */
-	int mode;              /* -1 when absent */
+	int line;			 /* of [TRACK N]; 0 when absent */
+	int mode;			 /* -1 when absent */
 	int32_t index[CD_MAX_INDEX + 1]; /* LBA_ABSENT when absent */
 	char isrc[13];
 };
@@ -96,15 +109,15 @@ struct ccd_state {
 	struct dimg_error *err;
 	int line;
 	enum sect cur;
-	unsigned keys;         /* simple keys seen in the current section */
-	int cur_num;           /* N of the current [TRACK N] */
+	unsigned keys; /* simple keys seen in the current section */
+	int cur_num;   /* N of the current [TRACK N] */
 	/* [CloneCD], [Disc] */
 	int clonecd_line, disc_line, cdtext_line;
 	int toc_entries, sessions, scrambled;
 	char catalog[14];
 	/* [CDText] */
 	int cdt_entries, ncdt;
-	uint8_t *cdt;          /* ncdt packs of 18 bytes, CRC filled in */
+	uint8_t *cdt; /* ncdt packs of 18 bytes, CRC filled in */
 	/* [Session N] */
 	bool session_seen[MAX_SESSIONS + 1];
 	/* [Entry N] */
@@ -115,7 +128,7 @@ struct ccd_state {
 };
 
 static int perr(struct ccd_state *st, int line, int code, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 static int perr(struct ccd_state *st, int line, int code, const char *fmt, ...)
 {
 	char msg[400];
@@ -141,7 +154,7 @@ static struct span trim(const char *s, size_t n)
 		s++, n--;
 	while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r'))
 		n--;
-	return (struct span){ s, n };
+	return (struct span){s, n};
 }
 
 static bool span_is(struct span a, const char *word)
@@ -193,7 +206,7 @@ static bool split_numbered(struct span in, struct span *name, int32_t *num)
 	size_t i = 0;
 	while (i < in.n && in.s[i] != ' ' && in.s[i] != '\t')
 		i++;
-	*name = (struct span){ in.s, i };
+	*name = (struct span){in.s, i};
 	*num = -1;
 	if (i == in.n)
 		return true;
@@ -315,7 +328,7 @@ static int cdtext_entry(struct ccd_state *st, int32_t num, struct span val)
 		    (i + 2 < val.n && val.s[i + 2] != ' ' && val.s[i + 2] != '\t'))
 			return perr(st, st->line, DIMG_EFORMAT,
 				    "CD-TEXT Entry %d: expected 16 hex bytes", num);
-		char hx[3] = { val.s[i], val.s[i + 1], 0 };
+		char hx[3] = {val.s[i], val.s[i + 1], 0};
 		p[k++] = (uint8_t)strtoul(hx, NULL, 16);
 		i += 2;
 	}
@@ -532,8 +545,10 @@ static int check_entry(struct ccd_state *st, struct entry *e, int idx)
 	if (!has(e, E_ADR))
 		e->v[E_ADR] = 1;
 	if (e->v[E_ADR] > 15 || e->v[E_CONTROL] > 15)
-		return perr(st, e->line, DIMG_EFORMAT, "[Entry %d]: ADR and Control are 4-bit "
-			    "fields", idx);
+		return perr(st, e->line, DIMG_EFORMAT,
+			    "[Entry %d]: ADR and Control are 4-bit "
+			    "fields",
+			    idx);
 	p = e->v[E_POINT];
 	if (e->v[E_ADR] != 1)
 		return 0;
@@ -550,14 +565,18 @@ static int check_entry(struct ccd_state *st, struct entry *e, int idx)
 			    idx, p);
 	if ((e->have & msf) == msf) {
 		if (e->v[E_PSEC] > 59 || e->v[E_PFRAME] > 74)
-			return perr(st, e->line, DIMG_EFORMAT, "[Entry %d]: bad PMin/PSec/PFrame "
-				    "%d:%d:%d", idx, e->v[E_PMIN], e->v[E_PSEC], e->v[E_PFRAME]);
+			return perr(st, e->line, DIMG_EFORMAT,
+				    "[Entry %d]: bad PMin/PSec/PFrame "
+				    "%d:%d:%d",
+				    idx, e->v[E_PMIN], e->v[E_PSEC], e->v[E_PFRAME]);
 		int32_t m =
 		    (e->v[E_PMIN] * 60 + e->v[E_PSEC]) * 75 + e->v[E_PFRAME] - CD_MSF_OFFSET;
 		if (has(e, E_PLBA) && e->v[E_PLBA] != m)
-			return perr(st, e->line, DIMG_EFORMAT, "[Entry %d]: PLBA=%d but PMin/PSec/"
-				    "PFrame %02d:%02d:%02d is LBA %d", idx, e->v[E_PLBA],
-				    e->v[E_PMIN], e->v[E_PSEC], e->v[E_PFRAME], m);
+			return perr(st, e->line, DIMG_EFORMAT,
+				    "[Entry %d]: PLBA=%d but PMin/PSec/"
+				    "PFrame %02d:%02d:%02d is LBA %d",
+				    idx, e->v[E_PLBA], e->v[E_PMIN], e->v[E_PSEC], e->v[E_PFRAME],
+				    m);
 		e->lba = m;
 	} else if (has(e, E_PLBA)) {
 		e->lba = e->v[E_PLBA];
@@ -645,11 +664,15 @@ static int build(struct ccd_state *st, struct cd_disc *d)
 		return perr(st, st->disc_line, DIMG_EUNSUPPORTED,
 			    "DataTracksScrambled=1: scrambled data sectors are not supported");
 	if (st->toc_entries >= 0 && st->toc_entries != st->nent)
-		return perr(st, st->disc_line, DIMG_EFORMAT, "TocEntries=%d but there are %d "
-			    "[Entry] sections", st->toc_entries, st->nent);
+		return perr(st, st->disc_line, DIMG_EFORMAT,
+			    "TocEntries=%d but there are %d "
+			    "[Entry] sections",
+			    st->toc_entries, st->nent);
 	if (st->cdt_entries >= 0 && st->cdt_entries != st->ncdt)
-		return perr(st, st->cdtext_line, DIMG_EFORMAT, "Entries=%d but there are %d "
-			    "CD-TEXT entries", st->cdt_entries, st->ncdt);
+		return perr(st, st->cdtext_line, DIMG_EFORMAT,
+			    "Entries=%d but there are %d "
+			    "CD-TEXT entries",
+			    st->cdt_entries, st->ncdt);
 
 	for (int i = 0; i <= CD_MAX_TRACKS; i++)
 		tr_entry[i] = -1;
@@ -675,8 +698,10 @@ static int build(struct ccd_state *st, struct cd_disc *d)
 		if (!slot)
 			continue;
 		if (*slot >= 0)
-			return perr(st, e->line, DIMG_EFORMAT, "Point 0x%02x of session %d is "
-				    "already in [Entry %d]", p, s, *slot);
+			return perr(st, e->line, DIMG_EFORMAT,
+				    "Point 0x%02x of session %d is "
+				    "already in [Entry %d]",
+				    p, s, *slot);
 		*slot = i;
 	}
 
@@ -725,7 +750,7 @@ static int build(struct ccd_state *st, struct cd_disc *d)
 		t->session = (uint8_t)s;
 		t->flags = (uint8_t)(e->v[E_CONTROL] & (CD_FLAG_DCP | CD_FLAG_PRE | CD_FLAG_4CH));
 		if (ct->line && ct->mode >= 0)
-			t->mode = ct->mode == 0   ? CD_TM_AUDIO
+			t->mode = ct->mode == 0	  ? CD_TM_AUDIO
 				  : ct->mode == 1 ? CD_TM_MODE1_2352
 						  : CD_TM_MODE2_2352;
 		else
@@ -822,8 +847,10 @@ static int build(struct ccd_state *st, struct cd_disc *d)
 			} else if (s == d->nsessions) {
 				t->end = 0; /* the .img size decides at layout time */
 			} else {
-				return perr(st, 0, DIMG_EFORMAT, "session %d has no lead-out entry "
-					    "(Point 0xa2)", s);
+				return perr(st, 0, DIMG_EFORMAT,
+					    "session %d has no lead-out entry "
+					    "(Point 0xa2)",
+					    s);
 			}
 			prev_end = t->end;
 		}
@@ -847,11 +874,13 @@ static int build(struct ccd_state *st, struct cd_disc *d)
 		bool last = k == n - 1 || d->tracks[k + 1].session != t->session;
 		int ae = first ? a0[t->session] : -1, be = last ? a1[t->session] : -1;
 		if (ae >= 0 && st->ent[ae].v[E_PMIN] != t->number)
-			return perr(st, st->ent[ae].line, DIMG_EFORMAT, "Point 0xa0 names track %d "
+			return perr(st, st->ent[ae].line, DIMG_EFORMAT,
+				    "Point 0xa0 names track %d "
 				    "first in session %d, the TOC starts it with track %d",
 				    st->ent[ae].v[E_PMIN], t->session, t->number);
 		if (be >= 0 && st->ent[be].v[E_PMIN] != t->number)
-			return perr(st, st->ent[be].line, DIMG_EFORMAT, "Point 0xa1 names track %d "
+			return perr(st, st->ent[be].line, DIMG_EFORMAT,
+				    "Point 0xa1 names track %d "
 				    "last in session %d, the TOC ends it with track %d",
 				    st->ent[be].v[E_PMIN], t->session, t->number);
 	}
@@ -924,13 +953,15 @@ int cd_ccd_layout(struct cd_disc *d, struct dimg_error *err)
 		/* No lead-out in the last session: the .img ends the disc. */
 		uint64_t pre = (uint64_t)(last->start - last->begin);
 		if (have <= stored + pre)
-			return dimg_err(err, DIMG_ERANGE, DIMG_OFFSET_NONE, "%s: %llu bytes end "
+			return dimg_err(err, DIMG_ERANGE, DIMG_OFFSET_NONE,
+					"%s: %llu bytes end "
 					"before track %d's INDEX 01 (the CCD has no lead-out)",
 					img->name, (unsigned long long)img->size, last->number);
 		if (last->begin + (have - stored) > CD_MAX_LBA)
-			return dimg_err(err, DIMG_ELIMIT, DIMG_OFFSET_NONE, "%s: %llu bytes hold "
-					"more sectors than a CD", img->name,
-					(unsigned long long)img->size);
+			return dimg_err(err, DIMG_ELIMIT, DIMG_OFFSET_NONE,
+					"%s: %llu bytes hold "
+					"more sectors than a CD",
+					img->name, (unsigned long long)img->size);
 		last->end = last->begin + (int32_t)(have - stored);
 		for (int i = 2; i <= CD_MAX_INDEX; i++)
 			if (last->index[i] >= last->end)
@@ -945,10 +976,11 @@ int cd_ccd_layout(struct cd_disc *d, struct dimg_error *err)
 		d->leadout = last->end;
 	}
 	if (stored > have)
-		return dimg_err(err, DIMG_ERANGE, DIMG_OFFSET_NONE, "%s: %llu bytes, but the CCD "
-				"describes %llu sectors of 2352 bytes (%llu bytes)", img->name,
-				(unsigned long long)img->size, (unsigned long long)stored,
-				(unsigned long long)(stored * CD_RAW));
+		return dimg_err(err, DIMG_ERANGE, DIMG_OFFSET_NONE,
+				"%s: %llu bytes, but the CCD "
+				"describes %llu sectors of 2352 bytes (%llu bytes)",
+				img->name, (unsigned long long)img->size,
+				(unsigned long long)stored, (unsigned long long)(stored * CD_RAW));
 	if (!img->io)
 		return 0;
 	/* The sector header is the better witness of a data track's mode. */
@@ -981,18 +1013,19 @@ static uint8_t control_of(const struct cd_track *t)
 	return c;
 }
 
-static void put_entry(struct cd_text_out *o, int *num, int session, int point,
-		      uint8_t control, int pmin, int psec, int pframe)
+static void put_entry(struct cd_text_out *o, int *num, int session, int point, uint8_t control,
+		      int pmin, int psec, int pframe)
 {
-	cd_out_printf(o, "[Entry %d]\r\nSession=%d\r\nPoint=0x%02x\r\nADR=0x01\r\n"
+	cd_out_printf(o,
+		      "[Entry %d]\r\nSession=%d\r\nPoint=0x%02x\r\nADR=0x01\r\n"
 		      "Control=0x%02x\r\nTrackNo=0\r\nAMin=0\r\nASec=0\r\nAFrame=0\r\n"
 		      "ALBA=-150\r\nZero=0\r\nPMin=%d\r\nPSec=%d\r\nPFrame=%d\r\nPLBA=%d\r\n",
 		      (*num)++, session, point, control, pmin, psec, pframe,
 		      (pmin * 60 + psec) * 75 + pframe - CD_MSF_OFFSET);
 }
 
-static void put_lba_entry(struct cd_text_out *o, int *num, int session, int point,
-			  uint8_t control, int32_t lba)
+static void put_lba_entry(struct cd_text_out *o, int *num, int session, int point, uint8_t control,
+			  int32_t lba)
 {
 	int32_t a = lba + CD_MSF_OFFSET;
 	put_entry(o, num, session, point, control, a / 4500, a / 75 % 60, a % 75);
@@ -1010,22 +1043,26 @@ int cd_ccd_write(const struct cd_disc *d, struct cd_text_out *o, struct dimg_err
 		return dimg_err(err, DIMG_EINVAL, DIMG_OFFSET_NONE, "ccd: more than %d sessions",
 				MAX_SESSIONS);
 	if (d->tracks[0].begin != 0)
-		return dimg_err(err, DIMG_EUNSUPPORTED, DIMG_OFFSET_NONE, "ccd: a CloneCD image "
-				"starts at LBA 0, track %d begins at %d", d->tracks[0].number,
-				d->tracks[0].begin);
+		return dimg_err(err, DIMG_EUNSUPPORTED, DIMG_OFFSET_NONE,
+				"ccd: a CloneCD image "
+				"starts at LBA 0, track %d begins at %d",
+				d->tracks[0].number, d->tracks[0].begin);
 	for (int i = 0; i < d->ntracks; i++) {
 		const struct cd_track *t = &d->tracks[i];
 		if (t->session < 1 || t->session > d->nsessions ||
 		    (i && t->session != d->tracks[i - 1].session &&
-		     t->session != d->tracks[i - 1].session + 1) || (!i && t->session != 1))
+		     t->session != d->tracks[i - 1].session + 1) ||
+		    (!i && t->session != 1))
 			return dimg_err(err, DIMG_EINVAL, DIMG_OFFSET_NONE,
 					"ccd: track %d: sessions "
 					"must run 1..%d without gaps",
 					t->number, d->nsessions);
 		if (i && t->session == d->tracks[i - 1].session && t->begin != d->tracks[i - 1].end)
-			return dimg_err(err, DIMG_EUNSUPPORTED, DIMG_OFFSET_NONE, "ccd: sectors "
+			return dimg_err(err, DIMG_EUNSUPPORTED, DIMG_OFFSET_NONE,
+					"ccd: sectors "
 					"between tracks %d and %d belong to no track; a CCD cannot "
-					"describe them", d->tracks[i - 1].number, t->number);
+					"describe them",
+					d->tracks[i - 1].number, t->number);
 		if (t->mode == CD_TM_CDI_2336 || t->mode == CD_TM_CDI_2352)
 			disc_type = 0x10;
 		else if (cd_tmodes[t->mode].data_mode == 2 && disc_type == 0)
@@ -1044,7 +1081,8 @@ int cd_ccd_write(const struct cd_disc *d, struct cd_text_out *o, struct dimg_err
 				break;
 			}
 
-	cd_out_printf(o, "[CloneCD]\r\nVersion=3\r\n[Disc]\r\nTocEntries=%d\r\nSessions=%d\r\n"
+	cd_out_printf(o,
+		      "[CloneCD]\r\nVersion=3\r\n[Disc]\r\nTocEntries=%d\r\nSessions=%d\r\n"
 		      "DataTracksScrambled=0\r\nCDTextLength=%zu\r\n",
 		      d->ntracks + 3 * d->nsessions, d->nsessions, plen);
 	if (strlen(d->catalog) == 13)

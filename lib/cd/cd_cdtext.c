@@ -31,8 +31,8 @@
 
 #define PACK 18
 #define PAYLOAD 12
-#define MAX_PACKS 256        /* sequence numbers of one block are a byte */
-#define MAX_STR 4096         /* longest string kept; the rest is cut */
+#define MAX_PACKS 256 /* sequence numbers of one block are a byte */
+#define MAX_STR 4096  /* longest string kept; the rest is cut */
 #define TRACK_NONE 0xFFFF
 
 enum { CS_LATIN1 = 0x00, CS_ASCII = 0x01, CS_MSJIS = 0x80 };
@@ -45,11 +45,9 @@ static const struct {
 	enum cd_text_field field;
 	bool disc_only;
 } types[] = {
-	{ 0x80, CDT_TITLE, false },    { 0x81, CDT_PERFORMER, false },
-	{ 0x82, CDT_SONGWRITER, false }, { 0x83, CDT_COMPOSER, false },
-	{ 0x84, CDT_ARRANGER, false }, { 0x85, CDT_MESSAGE, false },
-	{ 0x86, CDT_DISC_ID, true },   { 0x87, CDT_GENRE, true },
-	{ 0x8E, CDT_UPC_ISRC, false },
+    {0x80, CDT_TITLE, false},	 {0x81, CDT_PERFORMER, false}, {0x82, CDT_SONGWRITER, false},
+    {0x83, CDT_COMPOSER, false}, {0x84, CDT_ARRANGER, false},  {0x85, CDT_MESSAGE, false},
+    {0x86, CDT_DISC_ID, true},	 {0x87, CDT_GENRE, true},      {0x8E, CDT_UPC_ISRC, false},
 };
 #define NTYPES (sizeof(types) / sizeof(types[0]))
 
@@ -70,11 +68,11 @@ static bool pack_ok(const uint8_t *p)
 
 struct stream {
 	char buf[MAX_STR];
-	size_t n;            /* text bytes gathered for the current string */
-	unsigned track;      /* track the current string belongs to */
-	unsigned skip_code;  /* GENRE code bytes still to skip */
-	int last_seq;        /* sequence number of the previous pack, -1 none */
-	bool skipping;       /* inside a string whose start was lost */
+	size_t n;	    /* text bytes gathered for the current string */
+	unsigned track;	    /* track the current string belongs to */
+	unsigned skip_code; /* GENRE code bytes still to skip */
+	int last_seq;	    /* sequence number of the previous pack, -1 none */
+	bool skipping;	    /* inside a string whose start was lost */
 };
 
 /* Latin-1 to UTF-8; controls would only confuse sheets and terminals. */
@@ -123,8 +121,8 @@ static int commit(struct cd_disc *d, enum cd_text_field f, struct stream *st,
 	return r;
 }
 
-static int decode_pack(struct cd_disc *d, struct stream *st, enum cd_text_field f,
-		       const uint8_t *p, struct dimg_error *err)
+static int decode_pack(struct cd_disc *d, struct stream *st, enum cd_text_field f, const uint8_t *p,
+		       struct dimg_error *err)
 {
 	unsigned track = p[1] & 0x7F, pos = p[3] & 0x0F;
 	size_t i = 4;
@@ -168,8 +166,7 @@ static int decode_pack(struct cd_disc *d, struct stream *st, enum cd_text_field 
 	return 0;
 }
 
-int cd_cdtext_decode(struct cd_disc *d, const uint8_t *packs, size_t len,
-		     struct dimg_error *err)
+int cd_cdtext_decode(struct cd_disc *d, const uint8_t *packs, size_t len, struct dimg_error *err)
 {
 	size_t n, good = 0;
 	int charset = CS_LATIN1, r = 0;
@@ -348,10 +345,9 @@ static void put_string(struct emitter *e, unsigned track, const uint8_t *s, size
 	put(e, 0, track, n);
 }
 
-int cd_cdtext_encode(const struct cd_disc *d, uint8_t **packs, size_t *len,
-		     struct dimg_error *err)
+int cd_cdtext_encode(const struct cd_disc *d, uint8_t **packs, size_t *len, struct dimg_error *err)
 {
-	struct emitter e = { 0 };
+	struct emitter e = {0};
 	unsigned first = 1, last = 0;
 	uint8_t *cur = NULL, *prev = NULL;
 	size_t ncur = 0, nprev = 0;
@@ -399,8 +395,8 @@ int cd_cdtext_encode(const struct cd_disc *d, uint8_t **packs, size_t *len,
 			const char *v = d->text[t][f] ? d->text[t][f] : "";
 			if (strlen(v) >= MAX_STR) {
 				r = dimg_err(err, DIMG_ELIMIT, DIMG_OFFSET_NONE,
-					     "CD-TEXT %s of track %u is too long",
-					     cd_text_names[f], t);
+					     "CD-TEXT %s of track %u is too long", cd_text_names[f],
+					     t);
 				goto out;
 			}
 			if ((r = to_latin1(v, cur, &ncur, (int)t, f, err)))
@@ -421,13 +417,13 @@ int cd_cdtext_encode(const struct cd_disc *d, uint8_t **packs, size_t *len,
 		flush(&e);
 	}
 	if (e.full) {
-		r = dimg_err(err, DIMG_ELIMIT, DIMG_OFFSET_NONE,
-			     "CD-TEXT needs more than %d packs", MAX_PACKS);
+		r = dimg_err(err, DIMG_ELIMIT, DIMG_OFFSET_NONE, "CD-TEXT needs more than %d packs",
+			     MAX_PACKS);
 		goto out;
 	}
 
 	/* Size information: 36 bytes over three packs. */
-	uint8_t info[3 * PAYLOAD] = { 0 };
+	uint8_t info[3 * PAYLOAD] = {0};
 	e.counts[15] = 3;
 	info[0] = CS_LATIN1;
 	info[1] = (uint8_t)first;

@@ -25,20 +25,19 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-
 enum out_fmt { OF_ISO, OF_CUE, OF_TOC, OF_CCD, OF_WAV, OF_RAW };
-static const char *const fmt_names[] = { "iso", "cue", "toc", "ccd", "wav", "raw" };
+static const char *const fmt_names[] = {"iso", "cue", "toc", "ccd", "wav", "raw"};
 
 #define CONV_MAX_OUT (CD_MAX_TRACKS + 3)
 #define BATCH 2048u
 
 struct out_file {
-	char *final;          /* path */
+	char *final; /* path */
 	char *tmp;
 	int fd;
-	uint64_t pos;         /* bytes written */
-	uint8_t *map;         /* the reserved file mapped for writing, or NULL */
-	uint64_t size;        /* reserved size */
+	uint64_t pos;  /* bytes written */
+	uint8_t *map;  /* the reserved file mapped for writing, or NULL */
+	uint64_t size; /* reserved size */
 };
 
 struct conv {
@@ -52,7 +51,7 @@ struct conv {
 	const uint8_t *inmap[CD_MAX_FILES]; /* input files mapped read-only */
 	size_t inmap_size[CD_MAX_FILES];
 	uint64_t total, done;
-	uint64_t lost;        /* sectors whose raw bytes did not survive */
+	uint64_t lost; /* sectors whose raw bytes did not survive */
 	int32_t first_lost;
 	struct dimg_node *summary, *losses;
 	struct dimg_error *err;
@@ -85,8 +84,7 @@ static int out_add(struct conv *c, const char *path, struct dimg_error *err)
 		free(f->tmp);
 		free(f->final);
 		f->tmp = f->final = NULL;
-		return dimg_err_sys(err, errno, DIMG_OFFSET_NONE, "%s: cannot create output",
-				    path);
+		return dimg_err_sys(err, errno, DIMG_OFFSET_NONE, "%s: cannot create output", path);
 	}
 	c->nfiles++;
 	return 0;
@@ -151,7 +149,8 @@ static int out_finish(struct conv *c, int rc)
 			rc = dimg_err_sys(c->err, errno, DIMG_OFFSET_NONE, "%s: write failed",
 					  f->final);
 		if (rc == 0 && f->map && f->pos != f->size && ftruncate(f->fd, (off_t)f->pos) != 0)
-			rc = dimg_err_sys(c->err, errno, DIMG_OFFSET_NONE, "%s: truncate", f->final);
+			rc =
+			    dimg_err_sys(c->err, errno, DIMG_OFFSET_NONE, "%s: truncate", f->final);
 		if (rc == 0 && fchmod(f->fd, 0644) != 0)
 			rc = dimg_err_sys(c->err, errno, DIMG_OFFSET_NONE, "%s: chmod", f->final);
 		if (close(f->fd) != 0 && rc == 0)
@@ -275,12 +274,13 @@ static int plan_sheet(struct conv *c, const char *base_name)
 	for (int t = 0; t <= CD_MAX_TRACKS; t++)
 		for (int f = 0; f < CDT_COUNT; f++)
 			if (in->text[t][f] && (rc = cd_disc_set_text(o, t, (enum cd_text_field)f,
-								    in->text[t][f], err)))
+								     in->text[t][f], err)))
 				return rc;
 	if (c->fmt == OF_CUE)
 		for (int i = 0; i < in->nrems; i++)
 			if (!(o->rems[o->nrems++] = strdup(in->rems[i])))
-				return dimg_err(err, DIMG_ENOMEM, DIMG_OFFSET_NONE, "out of memory");
+				return dimg_err(err, DIMG_ENOMEM, DIMG_OFFSET_NONE,
+						"out of memory");
 	if (c->fmt != OF_CUE && in->nrems)
 		lose(c, "%d REM comment line(s) of the cue sheet", in->nrems);
 	if (c->fmt != OF_CCD && in->sub_file >= 0 && !sub_regenerable(in))
@@ -315,12 +315,14 @@ static int plan_sheet(struct conv *c, const char *base_name)
 		t->postgap = post;
 		stored = (uint32_t)(it->end - it->begin) - pre - post;
 		if (file < 0 || (c->fmt == OF_CUE && c->opt->split)) {
-			char *name = c->opt->split && c->fmt == OF_CUE
-					     ? strdup_printf("%s (Track %02d).bin", base_name, it->number)
-					     : strdup_printf("%s.%s", base_name,
-							     c->fmt == OF_CCD ? "img" : "bin");
+			char *name =
+			    c->opt->split && c->fmt == OF_CUE
+				? strdup_printf("%s (Track %02d).bin", base_name, it->number)
+				: strdup_printf("%s.%s", base_name,
+						c->fmt == OF_CCD ? "img" : "bin");
 			if (!name)
-				return dimg_err(err, DIMG_ENOMEM, DIMG_OFFSET_NONE, "out of memory");
+				return dimg_err(err, DIMG_ENOMEM, DIMG_OFFSET_NONE,
+						"out of memory");
 			file = cd_disc_add_file(o, name, CD_FILE_BINARY, err);
 			free(name);
 			if (file < 0)
@@ -463,8 +465,8 @@ static void unmap_inputs(struct conv *c)
 /* Writes sectors [from, to) of input track it to output idx in mode om:
  * batches read as stored, converted on all CPUs straight into the mapped
  * output when there is one. */
-static int copy_sectors(struct conv *c, const struct cd_track *it, enum cd_tmode om,
-			int32_t from, int32_t to, int idx)
+static int copy_sectors(struct conv *c, const struct cd_track *it, enum cd_tmode om, int32_t from,
+			int32_t to, int idx)
 {
 	size_t iss = cd_tmodes[it->mode].sector_size, oss = cd_tmodes[om].sector_size;
 	int rc = 0;
@@ -476,8 +478,8 @@ static int copy_sectors(struct conv *c, const struct cd_track *it, enum cd_tmode
 			if (rc == 0)
 				rc = out_write(c, idx, dst ? dst : c->inbuf, n * iss);
 		} else {
-			struct xform x = { c->inbuf, dst ? dst : c->outbuf, it->mode, om, from,
-					   c->lostf };
+			struct xform x = {c->inbuf, dst ? dst : c->outbuf, it->mode, om, from,
+					  c->lostf};
 			const uint8_t *src = in_span(c, it, from, &n);
 			if (src)
 				x.in = src;
@@ -508,7 +510,8 @@ static int write_sub(struct conv *c, int idx)
 	for (int i = 0; i < in->ntracks && rc == 0; i++) {
 		const struct cd_track *t = &in->tracks[i];
 		for (int32_t lba = t->begin; lba < t->end && rc == 0;) {
-			uint32_t n = (uint32_t)(t->end - lba) < BATCH ? (uint32_t)(t->end - lba) : BATCH;
+			uint32_t n =
+			    (uint32_t)(t->end - lba) < BATCH ? (uint32_t)(t->end - lba) : BATCH;
 			rc = cd_read_sub(in, lba, n, c->outbuf, c->err);
 			if (rc == DIMG_ENOTFOUND) {
 				rc = 0;
@@ -525,7 +528,7 @@ static int write_sub(struct conv *c, int idx)
 
 static int write_sheet_text(struct conv *c, int idx)
 {
-	struct cd_text_out o = { 0 };
+	struct cd_text_out o = {0};
 	int rc;
 	switch (c->fmt) {
 	case OF_CUE:
@@ -676,8 +679,9 @@ static int run_single(struct conv *c, const char *out)
 	c->total = (uint64_t)(to - from) * cd_tmodes[t->mode].sector_size;
 	if ((rc = out_add(c, out, c->err)))
 		return rc;
-	out_reserve(c, 0, (uint64_t)(to - from) * (c->fmt == OF_ISO ? 2048u : CD_RAW) +
-				  (c->fmt == OF_WAV ? 44u : 0u));
+	out_reserve(c, 0,
+		    (uint64_t)(to - from) * (c->fmt == OF_ISO ? 2048u : CD_RAW) +
+			(c->fmt == OF_WAV ? 44u : 0u));
 	if (c->fmt == OF_WAV) {
 		uint8_t h[CD_WAV_HEADER];
 		cd_wav_header(h, (uint32_t)(to - from) * CD_RAW);
@@ -685,7 +689,7 @@ static int run_single(struct conv *c, const char *out)
 			return rc;
 	}
 	rc = copy_sectors(c, t,
-			  c->fmt != OF_ISO			  ? CD_TM_AUDIO
+			  c->fmt != OF_ISO		      ? CD_TM_AUDIO
 			  : cd_tmodes[t->mode].data_mode == 2 ? CD_TM_MODE2_2048
 							      : CD_TM_MODE1_2048,
 			  from, to, 0);
@@ -707,7 +711,8 @@ static int parse_fmt(const char *to, const char *out, enum out_fmt *fmt, struct 
 		name = strrchr(slash ? slash : out, '.');
 		if (!name)
 			return dimg_err(err, DIMG_EINVAL, DIMG_OFFSET_NONE,
-					"%s: no extension to tell the output format; use --to", out);
+					"%s: no extension to tell the output format; use --to",
+					out);
 		name++;
 		if (!strcasecmp(name, "bin") || !strcasecmp(name, "pcm"))
 			name = "raw";
@@ -724,7 +729,7 @@ static int parse_fmt(const char *to, const char *out, enum out_fmt *fmt, struct 
 int dimg_convert(struct dimg_image *img, const char *out, const struct dimg_convert_options *opt,
 		 struct dimg_node **summary, struct dimg_error *err)
 {
-	struct conv c = { .opt = opt, .err = err };
+	struct conv c = {.opt = opt, .err = err};
 	int rc;
 	if (summary)
 		*summary = NULL;
@@ -755,7 +760,8 @@ int dimg_convert(struct dimg_image *img, const char *out, const struct dimg_conv
 		rc = run_sheet(&c, out);
 	if (rc == DIMG_EUNSUPPORTED && !err->code) {
 		char list[768] = "";
-		for (const struct dimg_node *n = dimg_node_first(c.losses); n; n = dimg_node_next(n))
+		for (const struct dimg_node *n = dimg_node_first(c.losses); n;
+		     n = dimg_node_next(n))
 			snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s",
 				 list[0] ? "; " : "", dimg_node_str(n));
 		dimg_err(err, DIMG_EUNSUPPORTED, DIMG_OFFSET_NONE,

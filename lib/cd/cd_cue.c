@@ -29,14 +29,14 @@ struct cue_parser {
 	int line;
 	struct cue_tok tok[CUE_MAX_TOKENS];
 	int ntok;
-	int cur_file;           /* -1 before the first FILE */
-	int session;            /* from REM SESSION */
-	struct cd_track *t;     /* current track, NULL before the first TRACK */
+	int cur_file;	    /* -1 before the first FILE */
+	int session;	    /* from REM SESSION */
+	struct cd_track *t; /* current track, NULL before the first TRACK */
 	struct dimg_error *err;
 };
 
 static int perr(struct cue_parser *p, int col, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 static int perr(struct cue_parser *p, int col, const char *fmt, ...)
 {
 	char msg[384];
@@ -64,7 +64,8 @@ static int tokenize(struct cue_parser *p, const char *s, size_t len)
 		if (c < 0x20 || c == 0x7F)
 			return perr(p, (int)i + 1, "control character 0x%02x", c);
 		if (p->ntok == CUE_MAX_TOKENS)
-			return perr(p, (int)i + 1, "more than %d words on one line", CUE_MAX_TOKENS);
+			return perr(p, (int)i + 1, "more than %d words on one line",
+				    CUE_MAX_TOKENS);
 		t = &p->tok[p->ntok++];
 		t->col = (int)i + 1;
 		t->quoted = c == '"';
@@ -110,7 +111,7 @@ static int need(struct cue_parser *p, int n, const char *what)
 /* mm:ss:ff with ss < 60 and ff < 75. */
 static int parse_msf(struct cue_parser *p, const struct cue_tok *t, int32_t *out)
 {
-	unsigned v[3] = { 0, 0, 0 };
+	unsigned v[3] = {0, 0, 0};
 	const char *s = t->s;
 	for (int k = 0; k < 3; k++) {
 		int digits = 0;
@@ -160,7 +161,7 @@ static int text_field(const char *kw)
 
 static int cmd_file(struct cue_parser *p)
 {
-	static const char *const types[] = { "BINARY", "MOTOROLA", "WAVE" };
+	static const char *const types[] = {"BINARY", "MOTOROLA", "WAVE"};
 	int rc = need(p, 2, "a file name and type"), type = -1;
 	if (rc)
 		return rc;
@@ -169,8 +170,10 @@ static int cmd_file(struct cue_parser *p)
 			type = k;
 	if (type < 0) {
 		if (!strcasecmp(p->tok[2].s, "AIFF") || !strcasecmp(p->tok[2].s, "MP3"))
-			return perr(p, p->tok[2].col, "FILE type %s is not supported (use BINARY, "
-				    "MOTOROLA or WAVE)", p->tok[2].s);
+			return perr(p, p->tok[2].col,
+				    "FILE type %s is not supported (use BINARY, "
+				    "MOTOROLA or WAVE)",
+				    p->tok[2].s);
 		return perr(p, p->tok[2].col, "unknown FILE type '%s'", p->tok[2].s);
 	}
 	rc = cd_disc_add_file(p->d, p->tok[1].s, (enum cd_ftype)type, p->err);
@@ -401,8 +404,8 @@ int cd_cue_parse(struct cd_disc *d, const char *text, size_t len, const char *na
 	size_t i = 0;
 	int rc = 0;
 	if (len > CUE_MAX_BYTES)
-		return dimg_err(err, DIMG_ELIMIT, DIMG_OFFSET_NONE, "%s: cue sheet larger than %u bytes",
-				name, CUE_MAX_BYTES);
+		return dimg_err(err, DIMG_ELIMIT, DIMG_OFFSET_NONE,
+				"%s: cue sheet larger than %u bytes", name, CUE_MAX_BYTES);
 	if (!(p = calloc(1, sizeof(*p))))
 		return dimg_err(err, DIMG_ENOMEM, DIMG_OFFSET_NONE, "out of memory");
 	p->d = d;
@@ -424,8 +427,8 @@ int cd_cue_parse(struct cd_disc *d, const char *text, size_t len, const char *na
 	if (rc == 0 && d->ntracks == 0)
 		rc = dimg_err(err, DIMG_EFORMAT, DIMG_OFFSET_NONE, "%s: no TRACK", name);
 	if (rc == 0 && p->t->index[1] < 0)
-		rc = dimg_err(err, DIMG_EFORMAT, DIMG_OFFSET_NONE, "%s:%d: track %d has no INDEX 01",
-			      name, p->line, p->t->number);
+		rc = dimg_err(err, DIMG_EFORMAT, DIMG_OFFSET_NONE,
+			      "%s:%d: track %d has no INDEX 01", name, p->line, p->t->number);
 	free(p);
 	return rc;
 }
@@ -482,8 +485,9 @@ int cd_cue_layout(struct cd_disc *d, struct dimg_error *err)
 			lba += CD_SESSION_GAP;
 		t->begin = lba;
 		for (int k = 0; k <= CD_MAX_INDEX; k++)
-			idx[k] = t->index[k] < 0 ? -1
-						 : lba + (int32_t)t->pregap_gen + (t->index[k] - rel0);
+			idx[k] = t->index[k] < 0
+				     ? -1
+				     : lba + (int32_t)t->pregap_gen + (t->index[k] - rel0);
 		memcpy(t->index, idx, sizeof(idx));
 		if (idx[1] < 0 || (uint64_t)(idx[1] - lba) - t->pregap_gen >= sectors)
 			return dimg_err(err, DIMG_EFORMAT, DIMG_OFFSET_NONE,
@@ -534,7 +538,7 @@ static void put_text(struct cd_text_out *o, const struct cd_disc *d, int n, cons
 
 int cd_cue_write(const struct cd_disc *d, struct cd_text_out *o, struct dimg_error *err)
 {
-	static const char *const ftypes[] = { "BINARY", "MOTOROLA", "WAVE" };
+	static const char *const ftypes[] = {"BINARY", "MOTOROLA", "WAVE"};
 	int cur_file = -1, cur_session = 1;
 	int32_t cursor = 0; /* frames written into the current file */
 	uint64_t bytepos = 0;
@@ -615,7 +619,8 @@ int cd_cue_write(const struct cd_disc *d, struct cd_text_out *o, struct dimg_err
 			rel = cursor + (t->index[k] - (t->begin + (int32_t)pre));
 			if (rel < cursor) /* an INDEX 00 inside a generated pregap */
 				return dimg_err(err, DIMG_EUNSUPPORTED, DIMG_OFFSET_NONE,
-						"track %d: INDEX %02d inside a PREGAP", t->number, k);
+						"track %d: INDEX %02d inside a PREGAP", t->number,
+						k);
 			cd_out_printf(o, "    INDEX %02d ", k);
 			put_msf(o, rel);
 			cd_out_printf(o, "\n");

@@ -9,21 +9,21 @@
 #include <string.h>
 
 const struct cd_tmode_info cd_tmodes[CD_TM_COUNT] = {
-	[CD_TM_AUDIO] = { "AUDIO", 2352, 0, true },
-	[CD_TM_CDG] = { "CDG", 2448, 0, true },
-	[CD_TM_MODE1_2048] = { "MODE1/2048", 2048, 1, false },
-	[CD_TM_MODE1_2352] = { "MODE1/2352", 2352, 1, true },
-	[CD_TM_MODE2_2048] = { "MODE2/2048", 2048, 2, false },
-	[CD_TM_MODE2_2324] = { "MODE2/2324", 2324, 2, false },
-	[CD_TM_MODE2_2336] = { "MODE2/2336", 2336, 2, false },
-	[CD_TM_MODE2_2352] = { "MODE2/2352", 2352, 2, true },
-	[CD_TM_CDI_2336] = { "CDI/2336", 2336, 2, false },
-	[CD_TM_CDI_2352] = { "CDI/2352", 2352, 2, true },
+    [CD_TM_AUDIO] = {"AUDIO", 2352, 0, true},
+    [CD_TM_CDG] = {"CDG", 2448, 0, true},
+    [CD_TM_MODE1_2048] = {"MODE1/2048", 2048, 1, false},
+    [CD_TM_MODE1_2352] = {"MODE1/2352", 2352, 1, true},
+    [CD_TM_MODE2_2048] = {"MODE2/2048", 2048, 2, false},
+    [CD_TM_MODE2_2324] = {"MODE2/2324", 2324, 2, false},
+    [CD_TM_MODE2_2336] = {"MODE2/2336", 2336, 2, false},
+    [CD_TM_MODE2_2352] = {"MODE2/2352", 2352, 2, true},
+    [CD_TM_CDI_2336] = {"CDI/2336", 2336, 2, false},
+    [CD_TM_CDI_2352] = {"CDI/2352", 2352, 2, true},
 };
 
 const char *const cd_text_names[CDT_COUNT] = {
-	"TITLE", "PERFORMER", "SONGWRITER", "COMPOSER", "ARRANGER",
-	"MESSAGE", "DISC_ID", "GENRE", "UPC_ISRC",
+    "TITLE",   "PERFORMER", "SONGWRITER", "COMPOSER", "ARRANGER",
+    "MESSAGE", "DISC_ID",   "GENRE",	  "UPC_ISRC",
 };
 
 int cd_tmode_parse(const char *s)
@@ -98,7 +98,7 @@ int cd_disc_add_seg(struct cd_disc *d, struct cd_track *t, int file, uint64_t of
 				CD_MAX_SEGS);
 	if (!t->nsegs)
 		t->first_seg = d->nsegs;
-	d->segs[d->nsegs++] = (struct cd_seg){ .file = file, .offset = offset, .sectors = sectors };
+	d->segs[d->nsegs++] = (struct cd_seg){.file = file, .offset = offset, .sectors = sectors};
 	t->nsegs++;
 	return 0;
 }
@@ -153,8 +153,8 @@ int cd_disc_validate(const struct cd_disc *d, struct dimg_error *err)
 			last = t->index[k];
 		}
 		if (t->nsegs < 1 || t->first_seg < 0 || t->first_seg + t->nsegs > d->nsegs)
-			return dimg_err(err, DIMG_EFORMAT, DIMG_OFFSET_NONE,
-					"track %d: no sectors", t->number);
+			return dimg_err(err, DIMG_EFORMAT, DIMG_OFFSET_NONE, "track %d: no sectors",
+					t->number);
 		for (int s = 0; s < t->nsegs; s++) {
 			const struct cd_seg *g = &d->segs[t->first_seg + s];
 			if (g->file >= d->nfiles)
@@ -169,7 +169,8 @@ int cd_disc_validate(const struct cd_disc *d, struct dimg_error *err)
 		prev_end = t->end;
 	}
 	if (d->leadout != d->tracks[d->ntracks - 1].end)
-		return dimg_err(err, DIMG_EFORMAT, DIMG_OFFSET_NONE, "lead-out does not follow "
+		return dimg_err(err, DIMG_EFORMAT, DIMG_OFFSET_NONE,
+				"lead-out does not follow "
 				"the last track");
 	return 0;
 }

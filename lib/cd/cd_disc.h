@@ -34,7 +34,7 @@
 /* Track modes, named as in a cue sheet; the stored sector size follows. */
 enum cd_tmode {
 	CD_TM_AUDIO,
-	CD_TM_CDG,        /* audio + 96 bytes of R-W subchannel per sector */
+	CD_TM_CDG, /* audio + 96 bytes of R-W subchannel per sector */
 	CD_TM_MODE1_2048,
 	CD_TM_MODE1_2352,
 	CD_TM_MODE2_2048, /* Mode 2 XA Form 1 user data only */
@@ -47,36 +47,36 @@ enum cd_tmode {
 };
 
 struct cd_tmode_info {
-	const char *cue;       /* "MODE1/2352" */
-	uint16_t sector_size;  /* bytes per sector in the file */
-	uint8_t data_mode;     /* 0 audio, 1, 2 */
-	bool raw;              /* stores sync and header */
+	const char *cue;      /* "MODE1/2352" */
+	uint16_t sector_size; /* bytes per sector in the file */
+	uint8_t data_mode;    /* 0 audio, 1, 2 */
+	bool raw;	      /* stores sync and header */
 };
 extern const struct cd_tmode_info cd_tmodes[CD_TM_COUNT];
 /* Parses a cue-sheet mode name (case-insensitive); -1 if unknown. */
 int cd_tmode_parse(const char *s);
 
 /* Control flags (Q-channel ADR/CTL bits as cue FLAGS name them). */
-#define CD_FLAG_DCP 0x2u  /* digital copy permitted */
-#define CD_FLAG_4CH 0x8u  /* four-channel audio */
-#define CD_FLAG_PRE 0x1u  /* pre-emphasis */
+#define CD_FLAG_DCP 0x2u   /* digital copy permitted */
+#define CD_FLAG_4CH 0x8u   /* four-channel audio */
+#define CD_FLAG_PRE 0x1u   /* pre-emphasis */
 #define CD_FLAG_SCMS 0x80u /* serial copy management (not a CTL bit) */
 
 enum cd_ftype { CD_FILE_BINARY, CD_FILE_MOTOROLA, CD_FILE_WAVE };
 
 struct cd_file {
-	char *name;           /* as written in the sheet */
+	char *name; /* as written in the sheet */
 	enum cd_ftype type;
-	struct dimg_io *io;   /* NULL until opened */
-	uint64_t data_off;    /* WAVE: first PCM byte; else 0 */
-	uint64_t size;        /* usable bytes from data_off */
-	bool borrowed;        /* io belongs to the image (plain ISO), not closed here */
-	int line;             /* line of the sheet naming it (for errors), 0 unknown */
+	struct dimg_io *io; /* NULL until opened */
+	uint64_t data_off;  /* WAVE: first PCM byte; else 0 */
+	uint64_t size;	    /* usable bytes from data_off */
+	bool borrowed;	    /* io belongs to the image (plain ISO), not closed here */
+	int line;	    /* line of the sheet naming it (for errors), 0 unknown */
 };
 
 struct cd_seg {
-	int file;             /* index in disc->files; -1 generated */
-	uint64_t offset;      /* byte offset from the file's data_off */
+	int file;	 /* index in disc->files; -1 generated */
+	uint64_t offset; /* byte offset from the file's data_off */
 	uint32_t sectors;
 };
 
@@ -96,15 +96,15 @@ enum cd_text_field {
 extern const char *const cd_text_names[CDT_COUNT]; /* "TITLE", ... */
 
 struct cd_track {
-	uint8_t number;       /* 1..99 as recorded */
-	uint8_t session;      /* 1-based */
+	uint8_t number;	 /* 1..99 as recorded */
+	uint8_t session; /* 1-based */
 	enum cd_tmode mode;
-	uint8_t flags;        /* CD_FLAG_* */
-	int32_t begin;        /* first sector (pregap included) */
-	int32_t start;        /* INDEX 01 */
-	int32_t end;          /* one past the last sector (postgap included) */
-	uint32_t pregap_gen;  /* leading generated sectors (cue PREGAP) */
-	uint32_t postgap;     /* trailing generated sectors (cue POSTGAP) */
+	uint8_t flags;			 /* CD_FLAG_* */
+	int32_t begin;			 /* first sector (pregap included) */
+	int32_t start;			 /* INDEX 01 */
+	int32_t end;			 /* one past the last sector (postgap included) */
+	uint32_t pregap_gen;		 /* leading generated sectors (cue PREGAP) */
+	uint32_t postgap;		 /* trailing generated sectors (cue POSTGAP) */
 	int32_t index[CD_MAX_INDEX + 1]; /* absolute LBA, -1 absent */
 	char isrc[13];
 	int first_seg, nsegs;
@@ -117,10 +117,10 @@ struct cd_disc {
 	int ntracks;
 	struct cd_track tracks[CD_MAX_TRACKS];
 	int nsessions;
-	int32_t leadout;      /* one past the last sector of the last track */
-	char catalog[14];     /* 13 digits or "" */
+	int32_t leadout;			  /* one past the last sector of the last track */
+	char catalog[14];			  /* 13 digits or "" */
 	char *text[CD_MAX_TRACKS + 1][CDT_COUNT]; /* [0] disc, [n] track number n */
-	char *cdtextfile;     /* CDTEXTFILE name from a cue sheet */
+	char *cdtextfile;			  /* CDTEXTFILE name from a cue sheet */
 	char *rems[CD_MAX_REMS]; /* disc-level REM lines kept verbatim (after "REM ") */
 	int nrems;
 	int nfiles;
@@ -130,12 +130,12 @@ struct cd_disc {
 	/* Subchannel: 96 bytes per sector, for LBAs [sub_begin, ...) or, when
 	 * sub_by_file >= 0, in the order that data file stores its sectors
 	 * (CloneCD: the .sub mirrors the .img, which skips session gaps). */
-	int sub_file;         /* -1 none */
+	int sub_file;	      /* -1 none */
 	bool sub_interleaved; /* raw P-W interleaved (as read from a drive) */
 	int32_t sub_begin;
 	int sub_by_file;
-	bool plain;           /* made from a plain ISO (image_disc) */
-	char sheet[128];      /* the sheet's file name, for errors */
+	bool plain;	 /* made from a plain ISO (image_disc) */
+	char sheet[128]; /* the sheet's file name, for errors */
 };
 
 struct cd_disc *cd_disc_new(void);
@@ -167,8 +167,8 @@ const struct cd_track *cd_disc_data_track(const struct cd_disc *d);
 /* Reads count sectors of track t from lba on, as the track stores them
  * (cd_tmodes[t->mode].sector_size bytes each), generating sectors that no
  * file holds.  MOTOROLA audio is returned little-endian. */
-int cd_read_stored(const struct cd_disc *d, const struct cd_track *t, int32_t lba,
-		   uint32_t count, uint8_t *buf, struct dimg_error *err);
+int cd_read_stored(const struct cd_disc *d, const struct cd_track *t, int32_t lba, uint32_t count,
+		   uint8_t *buf, struct dimg_error *err);
 /* Converts one stored sector of mode m at lba into 2352 raw bytes (sync,
  * header, subheader, EDC, ECC regenerated for cooked modes). */
 void cd_stored_to_raw(enum cd_tmode m, int32_t lba, const uint8_t *in, uint8_t *raw);
@@ -214,7 +214,7 @@ struct cd_text_out {
 	bool failed;
 };
 void cd_out_printf(struct cd_text_out *o, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 
 int cd_cue_write(const struct cd_disc *d, struct cd_text_out *o, struct dimg_error *err);
 int cd_toc_write(const struct cd_disc *d, struct cd_text_out *o, struct dimg_error *err);
@@ -222,9 +222,7 @@ int cd_ccd_write(const struct cd_disc *d, struct cd_text_out *o, struct dimg_err
 
 /* CD-TEXT binary packs (18 bytes each incl. CRC; a .cdt file): decoding
  * fills disc text fields (block 0), encoding makes the packs of block 0. */
-int cd_cdtext_decode(struct cd_disc *d, const uint8_t *packs, size_t len,
-		     struct dimg_error *err);
-int cd_cdtext_encode(const struct cd_disc *d, uint8_t **packs, size_t *len,
-		     struct dimg_error *err);
+int cd_cdtext_decode(struct cd_disc *d, const uint8_t *packs, size_t len, struct dimg_error *err);
+int cd_cdtext_encode(const struct cd_disc *d, uint8_t **packs, size_t *len, struct dimg_error *err);
 
 #endif

@@ -25,9 +25,9 @@
 #define HASH_CHUNK (4u << 20)
 #define NALGO 4
 
-static const char *const algo_names[NALGO] = { "crc32", "md5", "sha1", "sha256" };
+static const char *const algo_names[NALGO] = {"crc32", "md5", "sha1", "sha256"};
 /* relative cost per byte, for sharing the algorithms out */
-static const int algo_cost[NALGO] = { 4, 10, 4, 4 };
+static const int algo_cost[NALGO] = {4, 10, 4, 4};
 
 struct hstate {
 	uLong crc;
@@ -35,28 +35,28 @@ struct hstate {
 };
 
 struct chunk {
-	uint8_t *buf;     /* owned read buffer */
+	uint8_t *buf;	     /* owned read buffer */
 	const uint8_t *data; /* what to hash: buf, or straight from the mapped file */
 	size_t len;
-	bool track_end;  /* last chunk of a track */
-	int track;       /* index in the disc */
+	bool track_end; /* last chunk of a track */
+	int track;	/* index in the disc */
 };
 
 struct hasher {
 	unsigned algos;
-	bool per_track;          /* contexts restart at each track end */
+	bool per_track; /* contexts restart at each track end */
 	struct hstate trk[NALGO];
 	pthread_mutex_t gate_lock;
 	pthread_cond_t gate;
-	int gate_state;          /* 0 wait, 1 run, -1 quit */
+	int gate_state; /* 0 wait, 1 run, -1 quit */
 	struct chunk ch[2];
-	int cur;                 /* chunk the workers hash this round */
+	int cur; /* chunk the workers hash this round */
 	bool stop;
 	pthread_barrier_t bar;
-	unsigned share[2];       /* algorithm bits per worker */
+	unsigned share[2];	       /* algorithm bits per worker */
 	uint8_t (*digests)[NALGO][32]; /* per track */
 	uint64_t *sizes;
-	uLong *crcs;             /* per-track crc (for combining) */
+	uLong *crcs; /* per-track crc (for combining) */
 	/* plain files are hashed through read-only mappings: the workers read
 	 * the page cache directly, no copy on the reading thread */
 	const uint8_t *map[CD_MAX_FILES];
@@ -83,8 +83,8 @@ static void update(struct hasher *h, unsigned share, const struct chunk *c)
 			if (a == 0) {
 				h->crcs[c->track] = h->trk[0].crc;
 				h->trk[0].crc = crc32(0, NULL, 0);
-			} else if (EVP_DigestFinal_ex(h->trk[a].md, h->digests[c->track][a], &len) !=
-					   1 ||
+			} else if (EVP_DigestFinal_ex(h->trk[a].md, h->digests[c->track][a],
+						      &len) != 1 ||
 				   EVP_DigestInit_ex(h->trk[a].md, md_of(a), NULL) != 1) {
 				h->failed = true;
 			}
@@ -144,9 +144,9 @@ static void put_digests(struct dimg_node *o, unsigned algos, uLong crc,
 
 /* Reads track t's stored bytes, chunk by chunk, handing each to the
  * workers while the next is read. */
-static int feed_track(const struct cd_disc *d, int ti, struct hasher *h, int *fill,
-		      bool *pending, dimg_progress_fn progress, void *ctx, uint64_t *done,
-		      uint64_t total, struct dimg_error *err)
+static int feed_track(const struct cd_disc *d, int ti, struct hasher *h, int *fill, bool *pending,
+		      dimg_progress_fn progress, void *ctx, uint64_t *done, uint64_t total,
+		      struct dimg_error *err)
 {
 	const struct cd_track *t = &d->tracks[ti];
 	for (int s = 0; s < t->nsegs; s++) {
@@ -261,7 +261,7 @@ int dimg_hash(struct dimg_image *img, unsigned algos, int per_track, dimg_progre
 	}
 	/* share the algorithms out: most expensive first, to the lighter worker */
 	{
-		int load[2] = { 0, 0 };
+		int load[2] = {0, 0};
 		for (int pass = 10; pass > 0; pass--)
 			for (int a = 0; a < NALGO; a++)
 				if ((algos & (1u << a)) && algo_cost[a] == pass) {
@@ -276,8 +276,8 @@ int dimg_hash(struct dimg_image *img, unsigned algos, int per_track, dimg_progre
 		for (int s = 0; s < d->tracks[i].nsegs; s++) {
 			const struct cd_seg *g = &d->segs[d->tracks[i].first_seg + s];
 			if (g->file >= 0)
-				h->sizes[i] += (uint64_t)g->sectors *
-					       cd_tmodes[d->tracks[i].mode].sector_size;
+				h->sizes[i] +=
+				    (uint64_t)g->sectors * cd_tmodes[d->tracks[i].mode].sector_size;
 		}
 	for (int i = 0; i < d->ntracks; i++)
 		total += h->sizes[i];
@@ -286,7 +286,7 @@ int dimg_hash(struct dimg_image *img, unsigned algos, int per_track, dimg_progre
 		goto out;
 	}
 	for (int i = 0; i < 2; i++) {
-		w[i] = (struct worker){ h, i };
+		w[i] = (struct worker){h, i};
 		if (pthread_create(&th[i], NULL, work, &w[i]) != 0)
 			break;
 		nthreads++;
@@ -363,7 +363,8 @@ int dimg_hash(struct dimg_image *img, unsigned algos, int per_track, dimg_progre
 			node_int(o, "number", d->tracks[i].number);
 			node_str(o, "mode", cd_tmodes[d->tracks[i].mode].cue);
 			node_int(o, "size", (int64_t)h->sizes[i]);
-			put_digests(o, algos, h->crcs[i], (const uint8_t(*)[32])h->digests[i], true);
+			put_digests(o, algos, h->crcs[i], (const uint8_t(*)[32])h->digests[i],
+				    true);
 		}
 	}
 	if (node_failed(rep))

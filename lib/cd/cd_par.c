@@ -34,17 +34,17 @@ static int cpus(void)
 
 void cd_parallel(size_t n, void (*fn)(void *ctx, size_t lo, size_t hi), void *ctx)
 {
-	struct slice sl[PAR_MAX] = { { 0 } };
+	struct slice sl[PAR_MAX] = {{0}};
 	pthread_t th[PAR_MAX];
-	bool started[PAR_MAX] = { false };
+	bool started[PAR_MAX] = {false};
 	int k = cpus();
 	if (n < 64 || k == 1) {
 		fn(ctx, 0, n);
 		return;
 	}
 	for (int i = 0; i < k; i++)
-		sl[i] = (struct slice){ fn, ctx, n * (size_t)i / (size_t)k,
-					n * (size_t)(i + 1) / (size_t)k };
+		sl[i] = (struct slice){fn, ctx, n * (size_t)i / (size_t)k,
+				       n * (size_t)(i + 1) / (size_t)k};
 	for (int i = 1; i < k; i++)
 		started[i] = pthread_create(&th[i], NULL, run_slice, &sl[i]) == 0;
 	fn(ctx, sl[0].lo, sl[0].hi);

@@ -18,8 +18,8 @@
 
 /* Subheaders written when a cooked Mode 2 sector is expanded: Form 1 data,
  * Form 2 data (submode 0x08 / 0x20, ECMA-130 / CD-ROM XA). */
-static const uint8_t sub_form1[4] = { 0, 0, 0x08, 0 };
-static const uint8_t sub_form2[4] = { 0, 0, 0x20, 0 };
+static const uint8_t sub_form1[4] = {0, 0, 0x08, 0};
+static const uint8_t sub_form2[4] = {0, 0, 0x20, 0};
 
 /* ---- opening ----------------------------------------------------------- */
 
@@ -111,8 +111,9 @@ static int parse_wave(struct cd_file *f, struct dimg_error *err)
 		len = ld_le32(ch + 4);
 		if (!memcmp(ch, "fmt ", 4)) {
 			if (len < 16 || (rc = io_read(f->io, fmt, 16, off + 8, err)))
-				return rc ? rc : dimg_err(err, DIMG_EFORMAT, (int64_t)off,
-							  "%s: short fmt chunk", f->name);
+				return rc ? rc
+					  : dimg_err(err, DIMG_EFORMAT, (int64_t)off,
+						     "%s: short fmt chunk", f->name);
 			if (ld_le16(fmt) != 1 || ld_le16(fmt + 2) != 2 ||
 			    ld_le32(fmt + 4) != 44100 || ld_le16(fmt + 14) != 16)
 				return dimg_err(err, DIMG_EFORMAT, (int64_t)off,
@@ -250,8 +251,8 @@ static void swap16(uint8_t *p, size_t len)
 	}
 }
 
-int cd_read_stored(const struct cd_disc *d, const struct cd_track *t, int32_t lba,
-		   uint32_t count, uint8_t *buf, struct dimg_error *err)
+int cd_read_stored(const struct cd_disc *d, const struct cd_track *t, int32_t lba, uint32_t count,
+		   uint8_t *buf, struct dimg_error *err)
 {
 	size_t ss = cd_tmodes[t->mode].sector_size;
 	int32_t seg_lba = t->begin;
@@ -270,7 +271,8 @@ int cd_read_stored(const struct cd_disc *d, const struct cd_track *t, int32_t lb
 					generated(t->mode, lba + (int32_t)k, buf + k * ss);
 			} else {
 				const struct cd_file *f = &d->files[g->file];
-				uint64_t off = f->data_off + g->offset + (uint64_t)(lba - seg_lba) * ss;
+				uint64_t off =
+				    f->data_off + g->offset + (uint64_t)(lba - seg_lba) * ss;
 				int rc;
 				if (!f->io)
 					return dimg_err(err, DIMG_EINVAL, DIMG_OFFSET_NONE,
@@ -282,7 +284,8 @@ int cd_read_stored(const struct cd_disc *d, const struct cd_track *t, int32_t lb
 				}
 				/* big-endian audio; a CD+G sector's 96 subchannel
 				 * bytes are not samples */
-				if (f->type == CD_FILE_MOTOROLA && cd_tmodes[t->mode].data_mode == 0)
+				if (f->type == CD_FILE_MOTOROLA &&
+				    cd_tmodes[t->mode].data_mode == 0)
 					for (uint32_t k = 0; k < n; k++)
 						swap16(buf + k * ss, CD_RAW);
 			}

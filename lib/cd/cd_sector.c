@@ -13,8 +13,8 @@
 #include <pthread.h>
 #include <string.h>
 
-const uint8_t cd_sync[CD_SYNC_LEN] = { 0x00, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
-				       0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x00 };
+const uint8_t cd_sync[CD_SYNC_LEN] = {0x00, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+				      0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x00};
 
 static uint32_t edc_tab[8][256];
 static uint8_t scram_tab[CD_RAW - CD_SYNC_LEN];
@@ -31,7 +31,8 @@ static void make_tables(void)
 	}
 	for (uint32_t i = 0; i < 256; i++)
 		for (int s = 1; s < 8; s++)
-			edc_tab[s][i] = (edc_tab[s - 1][i] >> 8) ^ edc_tab[0][edc_tab[s - 1][i] & 0xFF];
+			edc_tab[s][i] =
+			    (edc_tab[s - 1][i] >> 8) ^ edc_tab[0][edc_tab[s - 1][i] & 0xFF];
 	/* annex B: 15-bit register x^15 + x + 1 preset to 1, output LSB first */
 	for (uint32_t i = 0, reg = 1; i < CD_RAW - CD_SYNC_LEN; i++) {
 		uint8_t b = 0;
@@ -48,14 +49,17 @@ static void make_tables(void)
 	}
 }
 
-static void tables(void) { pthread_once(&tables_once, make_tables); }
+static void tables(void)
+{
+	pthread_once(&tables_once, make_tables);
+}
 
 uint32_t cd_edc(const uint8_t *p, size_t len, uint32_t edc)
 {
 	tables();
 	while (len >= 8) {
-		uint32_t lo = edc ^ ((uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) |
-				     ((uint32_t)p[3] << 24));
+		uint32_t lo = edc ^ ((uint32_t)p[0] | ((uint32_t)p[1] << 8) |
+				     ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24));
 		edc = edc_tab[7][lo & 0xFF] ^ edc_tab[6][(lo >> 8) & 0xFF] ^
 		      edc_tab[5][(lo >> 16) & 0xFF] ^ edc_tab[4][lo >> 24] ^ edc_tab[3][p[4]] ^
 		      edc_tab[2][p[5]] ^ edc_tab[1][p[6]] ^ edc_tab[0][p[7]];
@@ -71,7 +75,7 @@ uint32_t cd_edc(const uint8_t *p, size_t len, uint32_t edc)
  * compile to vector code (16/32 codewords per instruction). */
 static inline uint8_t mul2(uint8_t x)
 {
-	return (uint8_t)((x << 1) ^ ((uint8_t)-(x >> 7) & 0x1D));
+	return (uint8_t)((x << 1) ^ ((uint8_t) - (x >> 7) & 0x1D));
 }
 
 /* Both families are computed row by row over all their codewords at once:
@@ -93,7 +97,7 @@ static void finish(const uint8_t *a, const uint8_t *b, int count, uint8_t *out)
 /* P: 86 codewords of 24 bytes; byte k of codeword w is area[86 k + w]. */
 static void p_parity(const uint8_t *area, uint8_t *out)
 {
-	uint8_t a[P_W] = { 0 }, b[P_W] = { 0 };
+	uint8_t a[P_W] = {0}, b[P_W] = {0};
 	for (int k = 0; k < 24; k++) {
 		const uint8_t *row = area + 86 * k; /* the pad reads into the next row */
 		for (int w = 0; w < P_W; w++) {
@@ -109,7 +113,7 @@ static void p_parity(const uint8_t *area, uint8_t *out)
  * codewords 2d and 2d+1 is word (43 d + 44 k) mod 1118. */
 static void q_parity(const uint8_t *area, uint8_t *out)
 {
-	uint8_t a[Q_W] = { 0 }, b[Q_W] = { 0 }, row[Q_W] = { 0 };
+	uint8_t a[Q_W] = {0}, b[Q_W] = {0}, row[Q_W] = {0};
 	for (int k = 0; k < 43; k++) {
 		int idx = 44 * k % 1118;
 		for (int d = 0; d < 26; d++) {

@@ -13,17 +13,17 @@
 
 #define CD_RAW 2352u
 #define CD_SYNC_LEN 12u
-#define CD_HEADER 12u       /* minute, second, frame, mode */
-#define CD_DATA1 16u        /* Mode 1 user data */
-#define CD_SUBHEADER 16u    /* Mode 2 XA: 8 bytes (4 twice) */
-#define CD_DATA2 24u        /* Mode 2 XA user data */
+#define CD_HEADER 12u	 /* minute, second, frame, mode */
+#define CD_DATA1 16u	 /* Mode 1 user data */
+#define CD_SUBHEADER 16u /* Mode 2 XA: 8 bytes (4 twice) */
+#define CD_DATA2 24u	 /* Mode 2 XA user data */
 #define CD_M1_EDC 2064u
 #define CD_M1_ZERO 2068u
-#define CD_P_PARITY 2076u   /* 172 bytes */
-#define CD_Q_PARITY 2248u   /* 104 bytes */
+#define CD_P_PARITY 2076u /* 172 bytes */
+#define CD_Q_PARITY 2248u /* 104 bytes */
 #define CD_F1_EDC 2072u
 #define CD_F2_EDC 2348u
-#define CD_MSF_OFFSET 150   /* LBA 0 is MSF 00:02:00 */
+#define CD_MSF_OFFSET 150 /* LBA 0 is MSF 00:02:00 */
 
 enum cd_mode {
 	CD_MODE0,
@@ -46,8 +46,14 @@ extern const uint8_t cd_sync[CD_SYNC_LEN];
 
 void cd_lba_to_msf(int32_t lba, uint8_t *m, uint8_t *s, uint8_t *f);
 int32_t cd_msf_to_lba(uint8_t m, uint8_t s, uint8_t f);
-static inline uint8_t cd_bcd(uint8_t v) { return (uint8_t)(((v / 10) << 4) | (v % 10)); }
-static inline uint8_t cd_unbcd(uint8_t v) { return (uint8_t)((v >> 4) * 10 + (v & 15)); }
+static inline uint8_t cd_bcd(uint8_t v)
+{
+	return (uint8_t)(((v / 10) << 4) | (v % 10));
+}
+static inline uint8_t cd_unbcd(uint8_t v)
+{
+	return (uint8_t)((v >> 4) * 10 + (v & 15));
+}
 
 /* EDC over len bytes (0 to start). */
 uint32_t cd_edc(const uint8_t *p, size_t len, uint32_t edc);

@@ -27,13 +27,13 @@
 #include <string.h>
 #include <strings.h>
 
-#define TOC_MAX_INPUT (16u << 20)        /* keeps line and column counts in an int */
-#define TOC_MAX_STRING 4096              /* longest string (file name, CD-TEXT) */
-#define TOC_MAX_BINARY (256 * 12)        /* CD-TEXT binary item, as cdrdao */
+#define TOC_MAX_INPUT (16u << 20) /* keeps line and column counts in an int */
+#define TOC_MAX_STRING 4096	  /* longest string (file name, CD-TEXT) */
+#define TOC_MAX_BINARY (256 * 12) /* CD-TEXT binary item, as cdrdao */
 #define TOC_MAX_NUMBER 1000000000000000ULL
 #define TOC_MAX_MINUTES 100000u
-#define TOC_MAX_OFFSET (1ULL << 40)      /* byte offsets into a file */
-#define TOC_REST UINT32_MAX              /* segment runs to the end of its file */
+#define TOC_MAX_OFFSET (1ULL << 40) /* byte offsets into a file */
+#define TOC_REST UINT32_MAX	    /* segment runs to the end of its file */
 #define SAMPLES_PER_SECTOR 588u
 #define SUBCHANNEL_BYTES 96u
 
@@ -46,7 +46,7 @@
  * absent).
  */
 #define POS_BASE ((int64_t)CD_MAX_LBA + 1)
-_Static_assert((int64_t)CD_MAX_SEGS * POS_BASE + 2 < INT32_MAX, "position encoding overflows");
+_Static_assert((int64_t)CD_MAX_SEGS *POS_BASE + 2 < INT32_MAX, "position encoding overflows");
 
 static int32_t pos_encode(int anchor, uint32_t delta)
 {
@@ -86,9 +86,9 @@ enum toc_tt {
 struct toc_tok {
 	enum toc_tt type;
 	int line, col;
-	const char *text;     /* TT_WORD: the word (not terminated) */
-	size_t len;           /* TT_WORD: its length; TT_STRING: bytes in lx->str */
-	uint64_t val;         /* TT_INT, TT_OFFSET: value; TT_MSF: sectors */
+	const char *text; /* TT_WORD: the word (not terminated) */
+	size_t len;	  /* TT_WORD: its length; TT_STRING: bytes in lx->str */
+	uint64_t val;	  /* TT_INT, TT_OFFSET: value; TT_MSF: sectors */
 };
 
 struct toc_lex {
@@ -96,20 +96,19 @@ struct toc_lex {
 	int line;
 	const char *name;
 	struct dimg_error *err;
-	struct toc_tok tok;   /* the lookahead */
+	struct toc_tok tok;	      /* the lookahead */
 	char str[TOC_MAX_STRING + 1]; /* decoded text of a TT_STRING lookahead */
 };
 
-__attribute__((format(printf, 5, 6)))
-static int at_err(struct toc_lex *lx, int line, int col, int code, const char *fmt, ...)
+__attribute__((format(printf, 5, 6))) static int at_err(struct toc_lex *lx, int line, int col,
+							int code, const char *fmt, ...)
 {
 	char msg[384];
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	return dimg_err(lx->err, code, DIMG_OFFSET_NONE, "%s:%d:%d: %s", lx->name, line, col,
-			msg);
+	return dimg_err(lx->err, code, DIMG_OFFSET_NONE, "%s:%d:%d: %s", lx->name, line, col, msg);
 }
 
 #define tok_err(lx, code, ...) at_err((lx), (lx)->tok.line, (lx)->tok.col, (code), __VA_ARGS__)
@@ -160,11 +159,15 @@ static int lex_number(struct toc_lex *lx, const char *p)
 				return tok_err(lx, DIMG_EFORMAT, "time '%.*s' is too large",
 					       (int)(q - start > 32 ? 32 : q - start), start);
 			if (s > 59)
-				return tok_err(lx, DIMG_EFORMAT, "bad time '%.*s': seconds must "
-					       "be 0..59", (int)(q - start), start);
+				return tok_err(lx, DIMG_EFORMAT,
+					       "bad time '%.*s': seconds must "
+					       "be 0..59",
+					       (int)(q - start), start);
 			if (f > 74)
-				return tok_err(lx, DIMG_EFORMAT, "bad time '%.*s': frames must "
-					       "be 0..74", (int)(q - start), start);
+				return tok_err(lx, DIMG_EFORMAT,
+					       "bad time '%.*s': frames must "
+					       "be 0..74",
+					       (int)(q - start), start);
 			t->type = TT_MSF;
 			t->val = (m * 60 + s) * 75 + f;
 			lx->p = q;
@@ -327,20 +330,28 @@ static bool is_kw(const struct toc_tok *t, const char *kw)
 static const char *tok_desc(const struct toc_tok *t, char *buf, size_t size)
 {
 	switch (t->type) {
-	case TT_EOF: return "end of file";
+	case TT_EOF:
+		return "end of file";
 	case TT_WORD:
 		snprintf(buf, size, "'%.*s'", (int)(t->len > 40 ? 40 : t->len), t->text);
 		return buf;
-	case TT_STRING: return "a string";
+	case TT_STRING:
+		return "a string";
 	case TT_INT:
 		snprintf(buf, size, "the number %llu", (unsigned long long)t->val);
 		return buf;
-	case TT_MSF: return "a time";
-	case TT_OFFSET: return "a byte offset";
-	case TT_LBRACE: return "'{'";
-	case TT_RBRACE: return "'}'";
-	case TT_COLON: return "':'";
-	case TT_COMMA: return "','";
+	case TT_MSF:
+		return "a time";
+	case TT_OFFSET:
+		return "a byte offset";
+	case TT_LBRACE:
+		return "'{'";
+	case TT_RBRACE:
+		return "'}'";
+	case TT_COLON:
+		return "':'";
+	case TT_COMMA:
+		return "','";
 	}
 	return "?";
 }
@@ -364,20 +375,20 @@ static int expect(struct toc_lex *lx, enum toc_tt type, const char *wanted)
 
 struct toc_mode {
 	const char *name;
-	int mode;             /* enum cd_tmode, -1 unsupported */
-	uint16_t block;       /* cdrdao's block length without sub-channel */
+	int mode;	/* enum cd_tmode, -1 unsupported */
+	uint16_t block; /* cdrdao's block length without sub-channel */
 };
 
 static const struct toc_mode toc_modes[] = {
-	{ "AUDIO", CD_TM_AUDIO, 2352 },
-	{ "MODE0", -1, 2336 },
-	{ "MODE1", CD_TM_MODE1_2048, 2048 },
-	{ "MODE1_RAW", CD_TM_MODE1_2352, 2352 },
-	{ "MODE2", CD_TM_MODE2_2336, 2336 },
-	{ "MODE2_FORM1", CD_TM_MODE2_2048, 2048 },
-	{ "MODE2_FORM2", CD_TM_MODE2_2324, 2324 },
-	{ "MODE2_FORM_MIX", CD_TM_MODE2_2336, 2336 },
-	{ "MODE2_RAW", CD_TM_MODE2_2352, 2352 },
+    {"AUDIO", CD_TM_AUDIO, 2352},
+    {"MODE0", -1, 2336},
+    {"MODE1", CD_TM_MODE1_2048, 2048},
+    {"MODE1_RAW", CD_TM_MODE1_2352, 2352},
+    {"MODE2", CD_TM_MODE2_2336, 2336},
+    {"MODE2_FORM1", CD_TM_MODE2_2048, 2048},
+    {"MODE2_FORM2", CD_TM_MODE2_2324, 2324},
+    {"MODE2_FORM_MIX", CD_TM_MODE2_2336, 2336},
+    {"MODE2_RAW", CD_TM_MODE2_2352, 2352},
 };
 
 static const struct toc_mode *find_mode(const struct toc_tok *t)
@@ -394,14 +405,14 @@ enum toc_fkind { FK_DATA, FK_BE, FK_LE, FK_WAVE };
 struct toc_parser {
 	struct toc_lex lx;
 	struct cd_disc *d;
-	bool cdi;             /* CD_I header: MODE2 and MODE2_RAW become CD-i modes */
-	struct cd_track *t;   /* the open track, NULL before the first TRACK */
+	bool cdi;	    /* CD_I header: MODE2 and MODE2_RAW become CD-i modes */
+	struct cd_track *t; /* the open track, NULL before the first TRACK */
 	int tline, tcol;
 	bool have_data, pregap, start_set;
 	int start_line, start_col;
-	int32_t start_pos;    /* encoded, see pos_encode */
-	int anchor;           /* track-local index of the last rest-of-file segment */
-	uint32_t delta;       /* sectors known after the anchor (or the track begin) */
+	int32_t start_pos; /* encoded, see pos_encode */
+	int anchor;	   /* track-local index of the last rest-of-file segment */
+	uint32_t delta;	   /* sectors known after the anchor (or the track begin) */
 	int nincr;
 	uint32_t incr[CD_MAX_INDEX];
 	int incr_line[CD_MAX_INDEX], incr_col[CD_MAX_INDEX];
@@ -425,8 +436,7 @@ static bool has_suffix(const char *s, const char *suffix)
  * read any raw entry, and a raw entry only data tracks used so far becomes
  * big-endian when an audio track reads it (the byte swap only touches audio
  * tracks). */
-static int toc_file(struct toc_parser *p, const char *name, enum toc_fkind kind, int line,
-		    int col)
+static int toc_file(struct toc_parser *p, const char *name, enum toc_fkind kind, int line, int col)
 {
 	struct cd_disc *d = p->d;
 	int i;
@@ -459,8 +469,11 @@ static int toc_file(struct toc_parser *p, const char *name, enum toc_fkind kind,
 	}
 	if (d->nfiles >= CD_MAX_FILES)
 		return at_err(&p->lx, line, col, DIMG_ELIMIT, "more than %d files", CD_MAX_FILES);
-	i = cd_disc_add_file(d, name, kind == FK_WAVE ? CD_FILE_WAVE :
-			     kind == FK_BE ? CD_FILE_MOTOROLA : CD_FILE_BINARY, p->lx.err);
+	i = cd_disc_add_file(d, name,
+			     kind == FK_WAVE ? CD_FILE_WAVE
+			     : kind == FK_BE ? CD_FILE_MOTOROLA
+					     : CD_FILE_BINARY,
+			     p->lx.err);
 	if (i >= 0) {
 		p->le_audio[i] = kind == FK_LE;
 		d->files[i].line = line;
@@ -479,8 +492,8 @@ static int add_run(struct toc_parser *p, int file, uint64_t off, uint32_t sector
 		return at_err(&p->lx, line, col, DIMG_ELIMIT, "more than %d data segments",
 			      CD_MAX_SEGS);
 	if (sectors != TOC_REST && (uint64_t)p->delta + sectors > CD_MAX_LBA)
-		return at_err(&p->lx, line, col, DIMG_ELIMIT,
-			      "track %d is longer than 99:59:74", t->number);
+		return at_err(&p->lx, line, col, DIMG_ELIMIT, "track %d is longer than 99:59:74",
+			      t->number);
 	rc = cd_disc_add_seg(d, t, file, off, sectors, p->lx.err);
 	if (rc)
 		return rc;
@@ -510,9 +523,10 @@ static int get_length(struct toc_parser *p, enum len_unit unit, uint32_t block, 
 	} else if (lx->tok.type == TT_INT) {
 		uint64_t per = unit == LU_SAMPLES ? SAMPLES_PER_SECTOR : block;
 		if (lx->tok.val % per)
-			return tok_err(lx, DIMG_EFORMAT, "%s: %llu %s is not a whole number of "
-				       "sectors (%llu %s each)", what,
-				       (unsigned long long)lx->tok.val,
+			return tok_err(lx, DIMG_EFORMAT,
+				       "%s: %llu %s is not a whole number of "
+				       "sectors (%llu %s each)",
+				       what, (unsigned long long)lx->tok.val,
 				       unit == LU_SAMPLES ? "samples" : "bytes",
 				       (unsigned long long)per,
 				       unit == LU_SAMPLES ? "samples" : "bytes");
@@ -574,28 +588,28 @@ static bool catalog_ok(const char *s, size_t n)
 
 struct toc_cdt_item {
 	const char *name;
-	int field;            /* enum cd_text_field; -1 parsed and dropped */
-	bool disc_only;       /* dropped in a track block */
+	int field;	/* enum cd_text_field; -1 parsed and dropped */
+	bool disc_only; /* dropped in a track block */
 };
 
 static const struct toc_cdt_item toc_cdt_items[] = {
-	{ "TITLE", CDT_TITLE, false },
-	{ "PERFORMER", CDT_PERFORMER, false },
-	{ "SONGWRITER", CDT_SONGWRITER, false },
-	{ "COMPOSER", CDT_COMPOSER, false },
-	{ "ARRANGER", CDT_ARRANGER, false },
-	{ "MESSAGE", CDT_MESSAGE, false },
-	{ "DISC_ID", CDT_DISC_ID, true },
-	{ "GENRE", CDT_GENRE, true },
-	{ "UPC_EAN", CDT_UPC_ISRC, false },
-	{ "ISRC", CDT_UPC_ISRC, false },
-	{ "TOC_INFO1", -1, false },
-	{ "TOC_INFO2", -1, false },
-	{ "RESERVED1", -1, false },
-	{ "RESERVED2", -1, false },
-	{ "RESERVED3", -1, false },
-	{ "RESERVED4", -1, false },
-	{ "SIZE_INFO", -1, false },
+    {"TITLE", CDT_TITLE, false},
+    {"PERFORMER", CDT_PERFORMER, false},
+    {"SONGWRITER", CDT_SONGWRITER, false},
+    {"COMPOSER", CDT_COMPOSER, false},
+    {"ARRANGER", CDT_ARRANGER, false},
+    {"MESSAGE", CDT_MESSAGE, false},
+    {"DISC_ID", CDT_DISC_ID, true},
+    {"GENRE", CDT_GENRE, true},
+    {"UPC_EAN", CDT_UPC_ISRC, false},
+    {"ISRC", CDT_UPC_ISRC, false},
+    {"TOC_INFO1", -1, false},
+    {"TOC_INFO2", -1, false},
+    {"RESERVED1", -1, false},
+    {"RESERVED2", -1, false},
+    {"RESERVED3", -1, false},
+    {"RESERVED4", -1, false},
+    {"SIZE_INFO", -1, false},
 };
 
 /* Skips { n, n, ... } (bytes): kept nowhere, as the model holds strings. */
@@ -611,11 +625,15 @@ static int skip_binary(struct toc_parser *p)
 		if (lx->tok.type != TT_INT)
 			return unexpected(lx, "a byte value 0..255");
 		if (lx->tok.val > 255)
-			return tok_err(lx, DIMG_EFORMAT, "binary CD-TEXT data: %llu is not "
-				       "0..255", (unsigned long long)lx->tok.val);
+			return tok_err(lx, DIMG_EFORMAT,
+				       "binary CD-TEXT data: %llu is not "
+				       "0..255",
+				       (unsigned long long)lx->tok.val);
 		if (++count > TOC_MAX_BINARY)
-			return tok_err(lx, DIMG_ELIMIT, "binary CD-TEXT data longer than %d "
-				       "bytes", TOC_MAX_BINARY);
+			return tok_err(lx, DIMG_ELIMIT,
+				       "binary CD-TEXT data longer than %d "
+				       "bytes",
+				       TOC_MAX_BINARY);
 		if ((rc = lex_next(lx)))
 			return rc;
 		if (lx->tok.type == TT_RBRACE)
@@ -664,7 +682,8 @@ static int parse_cdtext(struct toc_parser *p, int track)
 			return lex_next(lx);
 		if (is_kw(&lx->tok, "LANGUAGE_MAP")) {
 			if (track)
-				return tok_err(lx, DIMG_EFORMAT, "LANGUAGE_MAP belongs in the "
+				return tok_err(lx, DIMG_EFORMAT,
+					       "LANGUAGE_MAP belongs in the "
 					       "disc's CD_TEXT block");
 			if ((rc = parse_language_map(p)))
 				return rc;
@@ -689,7 +708,8 @@ static int parse_cdtext(struct toc_parser *p, int track)
 					it = &toc_cdt_items[i];
 			if (!it) {
 				char buf[64];
-				return tok_err(lx, DIMG_EFORMAT, "expected a CD-TEXT item (TITLE, "
+				return tok_err(lx, DIMG_EFORMAT,
+					       "expected a CD-TEXT item (TITLE, "
 					       "PERFORMER, ...) or '}', found %s",
 					       tok_desc(&lx->tok, buf, sizeof(buf)));
 			}
@@ -733,9 +753,11 @@ static int begin_track(struct toc_parser *p)
 	if ((rc = lex_next(lx)))
 		return rc;
 	if (!(m = find_mode(&lx->tok)))
-		return tok_err(lx, DIMG_EFORMAT, "expected a track mode (AUDIO, MODE1, "
+		return tok_err(lx, DIMG_EFORMAT,
+			       "expected a track mode (AUDIO, MODE1, "
 			       "MODE1_RAW, MODE2, MODE2_FORM1, MODE2_FORM2, MODE2_FORM_MIX, "
-			       "MODE2_RAW), found %s", tok_desc(&lx->tok, buf, sizeof(buf)));
+			       "MODE2_RAW), found %s",
+			       tok_desc(&lx->tok, buf, sizeof(buf)));
 	if (m->mode < 0)
 		return tok_err(lx, DIMG_EUNSUPPORTED, "track mode %s is not supported", m->name);
 	mode = m->mode;
@@ -749,9 +771,10 @@ static int begin_track(struct toc_parser *p)
 		/* only raw interleaved R-W after audio has a place in the model
 		 * (CDG: 2352 + 96 bytes a sector) */
 		if (mode != CD_TM_AUDIO || is_kw(&lx->tok, "RW"))
-			return tok_err(lx, DIMG_EUNSUPPORTED, "sub-channel mode %.*s with %s "
-				       "is not supported (only AUDIO RW_RAW)", (int)lx->tok.len,
-				       lx->tok.text, m->name);
+			return tok_err(lx, DIMG_EUNSUPPORTED,
+				       "sub-channel mode %.*s with %s "
+				       "is not supported (only AUDIO RW_RAW)",
+				       (int)lx->tok.len, lx->tok.text, m->name);
 		mode = CD_TM_CDG;
 		if ((rc = lex_next(lx)))
 			return rc;
@@ -785,18 +808,24 @@ static int end_track(struct toc_parser *p)
 	if (!t)
 		return 0;
 	if (!p->have_data)
-		return at_err(lx, p->tline, p->tcol, DIMG_EFORMAT, "track %d has no data "
-			      "(FILE, DATAFILE, SILENCE or ZERO)", t->number);
+		return at_err(lx, p->tline, p->tcol, DIMG_EFORMAT,
+			      "track %d has no data "
+			      "(FILE, DATAFILE, SILENCE or ZERO)",
+			      t->number);
 	pos_decode(p->start_pos, &anchor, &base);
 	t->index[1] = p->start_pos;
 	if (p->start_pos != 0)
 		t->index[0] = 0;
 	if (p->anchor < 0 && p->pregap && base >= p->delta)
-		return at_err(lx, p->tline, p->tcol, DIMG_EFORMAT, "track %d has no data after "
-			      "its PREGAP", t->number);
+		return at_err(lx, p->tline, p->tcol, DIMG_EFORMAT,
+			      "track %d has no data after "
+			      "its PREGAP",
+			      t->number);
 	if (p->anchor < 0 && p->start_set && base >= p->delta)
-		return at_err(lx, p->start_line, p->start_col, DIMG_EFORMAT, "START at or "
-			      "after the end of track %d (%u sectors)", t->number, p->delta);
+		return at_err(lx, p->start_line, p->start_col, DIMG_EFORMAT,
+			      "START at or "
+			      "after the end of track %d (%u sectors)",
+			      t->number, p->delta);
 	for (int i = 0; i < p->nincr; i++) {
 		uint64_t pos = (uint64_t)base + p->incr[i];
 		if (pos > CD_MAX_LBA || (p->anchor < 0 && pos >= p->delta))
@@ -819,7 +848,8 @@ static int st_file(struct toc_parser *p, bool datafile)
 	uint64_t off = 0, start = 0;
 	enum toc_fkind kind;
 	if (!datafile && t->mode == CD_TM_CDG)
-		return tok_err(lx, DIMG_EFORMAT, "FILE/AUDIOFILE cannot be used in a track with "
+		return tok_err(lx, DIMG_EFORMAT,
+			       "FILE/AUDIOFILE cannot be used in a track with "
 			       "sub-channel data; use DATAFILE");
 	if ((rc = lex_next(lx)))
 		return rc;
@@ -828,7 +858,8 @@ static int st_file(struct toc_parser *p, bool datafile)
 	if (lx->tok.len == 0)
 		return tok_err(lx, DIMG_EFORMAT, "empty file name");
 	if (!strcmp(lx->str, "-"))
-		return tok_err(lx, DIMG_EUNSUPPORTED, "reading from standard input is not "
+		return tok_err(lx, DIMG_EUNSUPPORTED,
+			       "reading from standard input is not "
 			       "supported");
 	memcpy(p->name, lx->str, lx->tok.len + 1);
 	if ((rc = lex_next(lx)))
@@ -868,12 +899,14 @@ static int st_file(struct toc_parser *p, bool datafile)
 		kind = FK_DATA;
 	} else if (has_suffix(p->name, ".wav")) {
 		if (swap || hash)
-			return at_err(lx, line, col, DIMG_EUNSUPPORTED, "SWAP and #offset are "
+			return at_err(lx, line, col, DIMG_EUNSUPPORTED,
+				      "SWAP and #offset are "
 				      "not supported with WAVE files");
 		kind = FK_WAVE;
 	} else if (has_suffix(p->name, ".mp3") || has_suffix(p->name, ".ogg") ||
 		   has_suffix(p->name, ".flac")) {
-		return at_err(lx, line, col, DIMG_EUNSUPPORTED, "compressed audio files are "
+		return at_err(lx, line, col, DIMG_EUNSUPPORTED,
+			      "compressed audio files are "
 			      "not supported");
 	} else {
 		kind = swap ? FK_LE : FK_BE;
@@ -918,7 +951,8 @@ static int st_pregap(struct toc_parser *p)
 	int line = lx->tok.line, col = lx->tok.col, rc;
 	uint32_t n;
 	if (p->have_data || p->start_set)
-		return tok_err(lx, DIMG_EFORMAT, "PREGAP must come before the track's data and "
+		return tok_err(lx, DIMG_EFORMAT,
+			       "PREGAP must come before the track's data and "
 			       "cannot be used with START");
 	if ((rc = lex_next(lx)) || (rc = get_msf(p, "PREGAP", &n)))
 		return rc;
@@ -937,8 +971,10 @@ static int st_start(struct toc_parser *p)
 	struct toc_lex *lx = &p->lx;
 	int rc;
 	if (p->pregap || p->start_set)
-		return tok_err(lx, DIMG_EFORMAT, "%s", p->pregap ? "START cannot be used with "
-			       "PREGAP" : "START given twice");
+		return tok_err(lx, DIMG_EFORMAT, "%s",
+			       p->pregap ? "START cannot be used with "
+					   "PREGAP"
+					 : "START given twice");
 	p->start_line = lx->tok.line;
 	p->start_col = lx->tok.col;
 	if ((rc = lex_next(lx)))
@@ -965,7 +1001,8 @@ static int st_index(struct toc_parser *p)
 	if ((rc = lex_next(lx)) || (rc = get_msf(p, "INDEX", &n)))
 		return rc;
 	if (n == 0 || (p->nincr && n <= p->incr[p->nincr - 1]))
-		return at_err(lx, line, col, DIMG_EFORMAT, "INDEX positions must increase and "
+		return at_err(lx, line, col, DIMG_EFORMAT,
+			      "INDEX positions must increase and "
 			      "follow the track start");
 	p->incr[p->nincr] = n;
 	p->incr_line[p->nincr] = line;
@@ -1007,7 +1044,8 @@ static int track_statement(struct toc_parser *p)
 		if (lx->tok.type != TT_STRING)
 			return unexpected(lx, "the ISRC code (a string)");
 		if (!isrc_ok(lx->str, lx->tok.len))
-			return tok_err(lx, DIMG_EFORMAT, "bad ISRC code: want \"CCOOOYYSSSSS\" "
+			return tok_err(lx, DIMG_EFORMAT,
+				       "bad ISRC code: want \"CCOOOYYSSSSS\" "
 				       "(5 upper-case letters or digits, then 7 digits)");
 		memcpy(t->isrc, lx->str, 13);
 		return lex_next(lx);
@@ -1063,16 +1101,18 @@ static int header_statement(struct toc_parser *p)
 		memcpy(p->d->catalog, lx->str, 14);
 		return lex_next(lx);
 	}
-	if (is_kw(&lx->tok, "CD_DA") || is_kw(&lx->tok, "CD_ROM") ||
-	    is_kw(&lx->tok, "CD_ROM_XA") || is_kw(&lx->tok, "CD_I")) {
+	if (is_kw(&lx->tok, "CD_DA") || is_kw(&lx->tok, "CD_ROM") || is_kw(&lx->tok, "CD_ROM_XA") ||
+	    is_kw(&lx->tok, "CD_I")) {
 		/* the last one counts, as in cdrdao */
 		p->cdi = is_kw(&lx->tok, "CD_I");
 		return lex_next(lx);
 	}
 	if (is_kw(&lx->tok, "CD_TEXT"))
 		return parse_cdtext(p, 0);
-	return tok_err(lx, DIMG_EFORMAT, "expected CD_DA, CD_ROM, CD_ROM_XA, CD_I, CATALOG, "
-		       "CD_TEXT or TRACK, found %s", tok_desc(&lx->tok, buf, sizeof(buf)));
+	return tok_err(lx, DIMG_EFORMAT,
+		       "expected CD_DA, CD_ROM, CD_ROM_XA, CD_I, CATALOG, "
+		       "CD_TEXT or TRACK, found %s",
+		       tok_desc(&lx->tok, buf, sizeof(buf)));
 }
 
 int cd_toc_parse(struct cd_disc *d, const char *text, size_t len, const char *name,
@@ -1083,8 +1123,10 @@ int cd_toc_parse(struct cd_disc *d, const char *text, size_t len, const char *na
 	if (!name)
 		name = "toc";
 	if (len > TOC_MAX_INPUT)
-		return dimg_err(err, DIMG_ELIMIT, DIMG_OFFSET_NONE, "%s: TOC file larger than "
-				"%u bytes", name, TOC_MAX_INPUT);
+		return dimg_err(err, DIMG_ELIMIT, DIMG_OFFSET_NONE,
+				"%s: TOC file larger than "
+				"%u bytes",
+				name, TOC_MAX_INPUT);
 	if (!(p = calloc(1, sizeof(*p))))
 		return dimg_err(err, DIMG_ENOMEM, DIMG_OFFSET_NONE, "out of memory");
 	p->d = d;
@@ -1162,8 +1204,8 @@ int cd_toc_layout(struct cd_disc *d, struct dimg_error *err)
 		struct cd_track *t = &d->tracks[i];
 		uint64_t ss = cd_tmodes[t->mode].sector_size, len;
 		if (t->nsegs < 1 || t->first_seg < 0 || t->first_seg + t->nsegs > d->nsegs)
-			return dimg_err(err, DIMG_EFORMAT, DIMG_OFFSET_NONE,
-					"track %d: no sectors", t->number);
+			return dimg_err(err, DIMG_EFORMAT, DIMG_OFFSET_NONE, "track %d: no sectors",
+					t->number);
 		for (int s = 0; s < t->nsegs; s++) {
 			struct cd_seg *g = &d->segs[t->first_seg + s];
 			const struct cd_file *f;
@@ -1178,7 +1220,8 @@ int cd_toc_layout(struct cd_disc *d, struct dimg_error *err)
 				if (g->offset >= f->size)
 					return dimg_err(err, DIMG_EFORMAT, DIMG_OFFSET_NONE,
 							"track %d: \"%s\" has %llu bytes, nothing "
-							"from byte %llu on", t->number, f->name,
+							"from byte %llu on",
+							t->number, f->name,
 							(unsigned long long)f->size,
 							(unsigned long long)g->offset);
 				rest = f->size - g->offset;
@@ -1186,30 +1229,33 @@ int cd_toc_layout(struct cd_disc *d, struct dimg_error *err)
 					return dimg_err(err, DIMG_EFORMAT, DIMG_OFFSET_NONE,
 							"track %d: the %llu bytes of \"%s\" from "
 							"byte %llu on are not whole %llu-byte "
-							"sectors", t->number,
-							(unsigned long long)rest, f->name,
-							(unsigned long long)g->offset,
+							"sectors",
+							t->number, (unsigned long long)rest,
+							f->name, (unsigned long long)g->offset,
 							(unsigned long long)ss);
 				if (rest / ss > CD_MAX_LBA)
 					return dimg_err(err, DIMG_ELIMIT, DIMG_OFFSET_NONE,
 							"track %d: \"%s\" holds more than 99:59:74 "
-							"from byte %llu on", t->number, f->name,
+							"from byte %llu on",
+							t->number, f->name,
 							(unsigned long long)g->offset);
 				g->sectors = (uint32_t)(rest / ss);
 			}
 			if (g->offset > f->size || g->sectors * ss > f->size - g->offset)
 				return dimg_err(err, DIMG_ERANGE, DIMG_OFFSET_NONE,
 						"track %d: \"%s\" has %llu bytes, the track reads "
-						"bytes %llu to %llu", t->number, f->name,
-						(unsigned long long)f->size,
+						"bytes %llu to %llu",
+						t->number, f->name, (unsigned long long)f->size,
 						(unsigned long long)g->offset,
 						(unsigned long long)(g->offset + g->sectors * ss));
 		}
 		len = segs_sum(d, t, t->nsegs);
 		if (len == 0 || lba + (int64_t)len > CD_MAX_LBA)
-			return dimg_err(err, DIMG_ELIMIT, DIMG_OFFSET_NONE,
-					"track %d: %s", t->number, len ? "the disc would be "
-					"longer than 99:59:74" : "no sectors");
+			return dimg_err(err, DIMG_ELIMIT, DIMG_OFFSET_NONE, "track %d: %s",
+					t->number,
+					len ? "the disc would be "
+					      "longer than 99:59:74"
+					    : "no sectors");
 		for (int k = 0; k <= CD_MAX_INDEX; k++) {
 			int anchor;
 			uint32_t delta;
@@ -1224,8 +1270,9 @@ int cd_toc_layout(struct cd_disc *d, struct dimg_error *err)
 			if (pos >= len)
 				return dimg_err(err, DIMG_EFORMAT, DIMG_OFFSET_NONE,
 						"track %d: %s%02d lies beyond the track end (%llu "
-						"sectors)", t->number, k == 1 ? "START, INDEX " :
-						"INDEX ", k, (unsigned long long)len);
+						"sectors)",
+						t->number, k == 1 ? "START, INDEX " : "INDEX ", k,
+						(unsigned long long)len);
 			t->index[k] = (int32_t)(lba + (int64_t)pos);
 		}
 		if (t->index[1] < 0)
@@ -1275,17 +1322,28 @@ static void put_string(struct cd_text_out *o, const char *s)
 static const char *toc_mode_name(enum cd_tmode m)
 {
 	switch (m) {
-	case CD_TM_AUDIO: return "AUDIO";
-	case CD_TM_CDG: return "AUDIO RW_RAW";
-	case CD_TM_MODE1_2048: return "MODE1";
-	case CD_TM_MODE1_2352: return "MODE1_RAW";
-	case CD_TM_MODE2_2048: return "MODE2_FORM1";
-	case CD_TM_MODE2_2324: return "MODE2_FORM2";
-	case CD_TM_MODE2_2336: return "MODE2";
-	case CD_TM_MODE2_2352: return "MODE2_RAW";
-	case CD_TM_CDI_2336: return "MODE2";
-	case CD_TM_CDI_2352: return "MODE2_RAW";
-	default: return NULL;
+	case CD_TM_AUDIO:
+		return "AUDIO";
+	case CD_TM_CDG:
+		return "AUDIO RW_RAW";
+	case CD_TM_MODE1_2048:
+		return "MODE1";
+	case CD_TM_MODE1_2352:
+		return "MODE1_RAW";
+	case CD_TM_MODE2_2048:
+		return "MODE2_FORM1";
+	case CD_TM_MODE2_2324:
+		return "MODE2_FORM2";
+	case CD_TM_MODE2_2336:
+		return "MODE2";
+	case CD_TM_MODE2_2352:
+		return "MODE2_RAW";
+	case CD_TM_CDI_2336:
+		return "MODE2";
+	case CD_TM_CDI_2352:
+		return "MODE2_RAW";
+	default:
+		return NULL;
 	}
 }
 
@@ -1301,8 +1359,10 @@ static int put_cdtext(const struct cd_disc *d, int track, struct cd_text_out *o,
 		if (!v || !*v || (track && (f == CDT_DISC_ID || f == CDT_GENRE)))
 			continue;
 		if (strlen(v) > TOC_MAX_STRING)
-			return dimg_err(err, DIMG_ELIMIT, DIMG_OFFSET_NONE, "CD-TEXT %s longer "
-					"than %d bytes", item, TOC_MAX_STRING);
+			return dimg_err(err, DIMG_ELIMIT, DIMG_OFFSET_NONE,
+					"CD-TEXT %s longer "
+					"than %d bytes",
+					item, TOC_MAX_STRING);
 		if (f == CDT_UPC_ISRC)
 			item = track ? "ISRC" : "UPC_EAN";
 		cd_out_printf(o, "    %s ", item);
@@ -1324,8 +1384,8 @@ static bool has_text(const struct cd_disc *d, int track)
 
 /* One file-backed run: FILE for audio (samples or sectors from the start,
  * SWAP for little-endian raw files), DATAFILE for everything else. */
-static void put_file_run(const struct cd_disc *d, const struct cd_track *t,
-			 const struct cd_seg *g, struct cd_text_out *o)
+static void put_file_run(const struct cd_disc *d, const struct cd_track *t, const struct cd_seg *g,
+			 struct cd_text_out *o)
 {
 	const struct cd_file *f = &d->files[g->file];
 	uint64_t ss = cd_tmodes[t->mode].sector_size;
@@ -1431,11 +1491,12 @@ int cd_toc_write(const struct cd_disc *d, struct cd_text_out *o, struct dimg_err
 	for (int i = 0; i < d->ntracks; i++) {
 		const struct cd_track *t = &d->tracks[i];
 		if (t->begin != (i ? d->tracks[i - 1].end : 0) || t->nsegs < 1 ||
-		    t->first_seg < 0 || t->first_seg + t->nsegs > d->nsegs ||
-		    t->start < t->begin || t->start >= t->end)
+		    t->first_seg < 0 || t->first_seg + t->nsegs > d->nsegs || t->start < t->begin ||
+		    t->start >= t->end)
 			return dimg_err(err, DIMG_EUNSUPPORTED, DIMG_OFFSET_NONE,
 					"track %d: not contiguous with the previous track or "
-					"without data (a TOC file cannot express that)", t->number);
+					"without data (a TOC file cannot express that)",
+					t->number);
 		for (int s = 0; s < t->nsegs; s++) {
 			const struct cd_seg *g = &d->segs[t->first_seg + s];
 			if (g->file >= d->nfiles || g->sectors == TOC_REST ||

@@ -71,8 +71,8 @@ int64_t dimg_track_wav_size(struct dimg_image *img, int number, struct dimg_erro
 	return CD_WAV_HEADER + (int64_t)(t->end - t->start) * CD_RAW;
 }
 
-int64_t dimg_track_read_wav(struct dimg_image *img, int number, uint64_t off, void *buf,
-			    size_t len, struct dimg_error *err)
+int64_t dimg_track_read_wav(struct dimg_image *img, int number, uint64_t off, void *buf, size_t len,
+			    struct dimg_error *err)
 {
 	const struct cd_track *t = audio_track(img, number, err);
 	uint8_t *out = buf, sec[2448];

@@ -21,7 +21,7 @@ struct vbatch {
 	const uint8_t *buf;
 	enum cd_tmode mode;
 	int32_t lba;
-	uint8_t *bad;   /* CD_BAD_* per sector */
+	uint8_t *bad;	/* CD_BAD_* per sector */
 	uint8_t *found; /* enum cd_mode found */
 };
 
@@ -43,8 +43,7 @@ static void check_range(void *ctx, size_t lo, size_t hi)
 	}
 }
 
-static const char *const bad_names[] = { "sync", "msf", "mode", "edc", "ecc", "subheader",
-					 "zero" };
+static const char *const bad_names[] = {"sync", "msf", "mode", "edc", "ecc", "subheader", "zero"};
 
 static void list_bad(struct dimg_node *arr, int32_t lba, int track, unsigned bits,
 		     const char *extra)
@@ -74,8 +73,9 @@ static bool mode_matches(enum cd_tmode tm, enum cd_mode found)
 
 static int verify_track(const struct cd_disc *d, const struct cd_track *t, uint8_t *buf,
 			struct vbatch *b, struct dimg_node *bad, struct dimg_node *warn,
-			uint64_t *nbad, uint64_t *nwarn, uint64_t *checked, dimg_progress_fn progress,
-			void *ctx, uint64_t *done, uint64_t total, struct dimg_error *err)
+			uint64_t *nbad, uint64_t *nwarn, uint64_t *checked,
+			dimg_progress_fn progress, void *ctx, uint64_t *done, uint64_t total,
+			struct dimg_error *err)
 {
 	size_t ss = cd_tmodes[t->mode].sector_size;
 	bool check = cd_tmodes[t->mode].data_mode != 0 && (ss == CD_RAW || ss == 2336);
@@ -96,11 +96,13 @@ static int verify_track(const struct cd_disc *d, const struct cd_track *t, uint8
 				bool mode_ok = mode_matches(t->mode, (enum cd_mode)b->found[k]);
 				/* pregap sectors of a data track are often Mode 0 or of
 				 * the other mode: worth a warning, not an error */
-				if (b->found[k] == CD_MODE0 && !(bits & ~(unsigned)CD_BAD_MSF) && in_gap)
+				if (b->found[k] == CD_MODE0 && !(bits & ~(unsigned)CD_BAD_MSF) &&
+				    in_gap)
 					mode_ok = true;
 				if (bits) {
 					if (*nbad < VERIFY_LIST_MAX)
-						list_bad(bad, lba + (int32_t)k, t->number, bits, NULL);
+						list_bad(bad, lba + (int32_t)k, t->number, bits,
+							 NULL);
 					(*nbad)++;
 				} else if (!mode_ok) {
 					if (*nwarn < VERIFY_LIST_MAX)
@@ -127,8 +129,9 @@ static int verify_sub(const struct cd_disc *d, uint8_t *buf, struct dimg_node *w
 	for (int i = 0; i < d->ntracks; i++) {
 		const struct cd_track *t = &d->tracks[i];
 		for (int32_t lba = t->begin; lba < t->end;) {
-			uint32_t n = (uint32_t)(t->end - lba) < VERIFY_BATCH ? (uint32_t)(t->end - lba)
-									     : VERIFY_BATCH;
+			uint32_t n = (uint32_t)(t->end - lba) < VERIFY_BATCH
+					 ? (uint32_t)(t->end - lba)
+					 : VERIFY_BATCH;
 			int rc = cd_read_sub(d, lba, n, buf, err);
 			if (rc)
 				return rc;
@@ -171,8 +174,8 @@ static void verify_fs(struct dimg_image *img, struct dimg_node *rep, struct dimg
 {
 	struct dimg_fs *fs;
 	struct dimg_error e;
-	struct fs_count cnt = { 0 };
-	struct dimg_fs_options o = { 0 };
+	struct fs_count cnt = {0};
+	struct dimg_fs_options o = {0};
 	struct dimg_node *f = node_object(rep, "filesystem");
 	dimg_error_clear(&e);
 	if (dimg_fs_open(&fs, img, &o, &e) != 0) {
@@ -196,8 +199,10 @@ static void verify_fs(struct dimg_image *img, struct dimg_node *rep, struct dimg
 	node_int(f, "entries", (int64_t)cnt.entries);
 	if (dimg_fs_anomalies(fs)) {
 		char msg[160];
-		snprintf(msg, sizeof(msg), "file system: %llu directory record(s) disagree with "
-			 "themselves", (unsigned long long)dimg_fs_anomalies(fs));
+		snprintf(msg, sizeof(msg),
+			 "file system: %llu directory record(s) disagree with "
+			 "themselves",
+			 (unsigned long long)dimg_fs_anomalies(fs));
 		node_str(warn, NULL, msg);
 		(*nwarn)++;
 	}
@@ -209,7 +214,7 @@ int dimg_verify(struct dimg_image *img, dimg_progress_fn progress, void *ctx,
 {
 	const struct cd_disc *d = image_disc(img, err);
 	struct dimg_node *rep, *bad, *warn;
-	struct vbatch b = { 0 };
+	struct vbatch b = {0};
 	uint8_t *buf = NULL;
 	uint64_t nbad = 0, nwarn = 0, checked = 0, done = 0, total = 0;
 	int rc = 0;

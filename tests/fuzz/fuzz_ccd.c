@@ -57,7 +57,7 @@ static bool same_tracks(const struct cd_disc *a, const struct cd_disc *b)
 static void sheet(const uint8_t *data, size_t size)
 {
 	struct dimg_error err;
-	struct cd_text_out o = { 0 };
+	struct cd_text_out o = {0};
 	struct cd_disc *d = load((const char *)data, size, &err), *e;
 	uint8_t sub[96];
 	int rc;
@@ -65,8 +65,8 @@ static void sheet(const uint8_t *data, size_t size)
 		return;
 	for (int i = 0; i < d->ntracks; i++) {
 		const struct cd_track *t = &d->tracks[i];
-		const int32_t at[] = { t->begin - 1, t->begin, t->start - 1, t->start, t->end - 1,
-				       t->end };
+		const int32_t at[] = {t->begin - 1, t->begin,	t->start - 1,
+				      t->start,	    t->end - 1, t->end};
 		for (size_t k = 0; k < sizeof(at) / sizeof(at[0]); k++) {
 			cd_sub_generate(d, at[k], sub);
 			if (!cd_subq_check(sub + 12))

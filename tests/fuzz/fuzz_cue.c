@@ -50,7 +50,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct dimg_error err;
 	struct cd_disc *d, *e;
-	struct cd_text_out o = { 0 };
+	struct cd_text_out o = {0};
 	if (size > FUZZ_MAX_INPUT)
 		return 0;
 	dimg_error_clear(&err);

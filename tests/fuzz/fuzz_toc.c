@@ -65,7 +65,7 @@ static bool same_disc(const struct cd_disc *a, const struct cd_disc *b)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct dimg_error err;
-	struct cd_text_out o = { 0 };
+	struct cd_text_out o = {0};
 	struct cd_disc *d, *again;
 	if (size > FUZZ_MAX_INPUT)
 		return 0;

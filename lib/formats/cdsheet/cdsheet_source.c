@@ -54,9 +54,9 @@ static int cue_probe(struct dimg_io *io, const uint8_t *head, size_t len)
 	if (!looks_text(head, len) || io->size > SHEET_MAX_BYTES)
 		return 0;
 	return has_word(head, len, "FILE") && has_word(head, len, "TRACK") &&
-			       has_word(head, len, "INDEX")
-		       ? 70
-		       : 0;
+		       has_word(head, len, "INDEX")
+		   ? 70
+		   : 0;
 }
 
 static int toc_probe(struct dimg_io *io, const uint8_t *head, size_t len)
@@ -66,10 +66,10 @@ static int toc_probe(struct dimg_io *io, const uint8_t *head, size_t len)
 	if (!looks_text(head, len) || io->size > SHEET_MAX_BYTES)
 		return 0;
 	return has_word(head, len, "TRACK") &&
-			       (has_word(head, len, "CD_DA") || has_word(head, len, "CD_ROM") ||
-				has_word(head, len, "DATAFILE"))
-		       ? 65
-		       : 0;
+		       (has_word(head, len, "CD_DA") || has_word(head, len, "CD_ROM") ||
+			has_word(head, len, "DATAFILE"))
+		   ? 65
+		   : 0;
 }
 
 static int ccd_probe(struct dimg_io *io, const uint8_t *head, size_t len)
@@ -317,22 +317,26 @@ static int sheet_report(struct dimg_image *img, void *state, struct dimg_node *r
 	return cd_disc_report(img->disc, root, err);
 }
 
-#define SHEET_DRIVER(var, nm, al, sum, ext, fl, prb, opn)                                    \
-	const struct dimg_container_driver var = {                                           \
-		.info = { .name = nm, .aliases = al, .summary = sum, .extensions = ext,      \
-			  .kind = DIMG_DRIVER_CONTAINER, .flags = fl },                      \
-		.state_size = sizeof(struct sheet_state),                                    \
-		.probe = prb,                                                                \
-		.open = opn,                                                                 \
-		.read = sheet_read,                                                          \
-		.report = sheet_report,                                                      \
+#define SHEET_DRIVER(var, nm, al, sum, ext, fl, prb, opn)                                          \
+	const struct dimg_container_driver var = {                                                 \
+	    .info = {.name = nm,                                                                   \
+		     .aliases = al,                                                                \
+		     .summary = sum,                                                               \
+		     .extensions = ext,                                                            \
+		     .kind = DIMG_DRIVER_CONTAINER,                                                \
+		     .flags = fl},                                                                 \
+	    .state_size = sizeof(struct sheet_state),                                              \
+	    .probe = prb,                                                                          \
+	    .open = opn,                                                                           \
+	    .read = sheet_read,                                                                    \
+	    .report = sheet_report,                                                                \
 	}
 
-SHEET_DRIVER(cue_container_driver, "cue", "bincue", "CDRWIN cue sheet with BIN/WAVE files",
-	     "cue", DIMG_DRIVER_READ | DIMG_DRIVER_WRITE, cue_probe, cue_open);
+SHEET_DRIVER(cue_container_driver, "cue", "bincue", "CDRWIN cue sheet with BIN/WAVE files", "cue",
+	     DIMG_DRIVER_READ | DIMG_DRIVER_WRITE, cue_probe, cue_open);
 SHEET_DRIVER(toc_container_driver, "toc", "cdrdao", "cdrdao TOC file with its data files", "toc",
 	     DIMG_DRIVER_READ | DIMG_DRIVER_WRITE, toc_probe, toc_open);
 SHEET_DRIVER(ccd_container_driver, "ccd", "clonecd", "CloneCD CCD/IMG/SUB", "ccd",
 	     DIMG_DRIVER_READ | DIMG_DRIVER_WRITE, ccd_probe, ccd_open);
-SHEET_DRIVER(bin_container_driver, "bin", NULL, "bare raw 2352-byte sectors without a sheet",
-	     "bin", DIMG_DRIVER_READ, bin_probe, bin_open);
+SHEET_DRIVER(bin_container_driver, "bin", NULL, "bare raw 2352-byte sectors without a sheet", "bin",
+	     DIMG_DRIVER_READ, bin_probe, bin_open);
