@@ -831,7 +831,7 @@ static int build(struct ccd_state *st, struct cd_disc *d)
 		/* A pregap is INDEX 00 whether the sheet says so or not; only the
 		 * first track can have INDEX 0 later than its first sector. */
 		if (t->begin < t->start)
-			t->index[0] = i0 != LBA_ABSENT && i0 >= t->begin ? i0 : t->begin;
+			t->index[0] = i0 != LBA_ABSENT && i0 >= t->begin && i0 < t->start ? i0 : t->begin;
 		t->index[1] = t->start;
 		if (last) {
 			int le = lo_entry[s];
