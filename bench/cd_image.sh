@@ -29,8 +29,10 @@ if ! have_dimg; then
 fi
 if [[ ! -f "$SRC/disc.bin" ]]; then
 	log "making a $BENCH_CD_MB MB Mode 1 disc in $SRC"
-	openssl enc -aes-128-ctr -nosalt -pass "pass:cd$BENCH_SEED" </dev/zero 2>/dev/null |
-		head -c $((SECTORS * 2048)) >"$SRC/user.iso"
+	key=$(printf '%016x%016x' "$BENCH_SEED" 700)
+	head -c $((SECTORS * 2048)) /dev/zero |
+		openssl enc -aes-128-ctr -K "$key" -iv 00000000000000000000000000000000 \
+			>"$SRC/user.iso"
 	"$DIMG" convert -f "$SRC/user.iso" "$SRC/disc.cue"
 fi
 warm "$SRC/disc.bin" "$SRC/user.iso"
