@@ -149,8 +149,8 @@ int mnt_run(const struct mnt_options *o)
 	g_foreground = o->foreground;
 	m.log = log_msg;
 	/* max_read: large reads; ro: the kernel refuses writes with EROFS */
-	snprintf(optbuf, sizeof(optbuf), "ro,fsname=dimg:%s,subtype=dimg,max_read=1048576%s%s",
-		 o->image, o->fuse_opts ? "," : "", o->fuse_opts ? o->fuse_opts : "");
+	snprintf(optbuf, sizeof(optbuf), "ro,fsname=dimg:%s,subtype=dimg,max_read=%u%s%s",
+		 o->image, MNT_MAX_READ, o->fuse_opts ? "," : "", o->fuse_opts ? o->fuse_opts : "");
 	if (fuse_opt_add_arg(&args, "dimg") || fuse_opt_add_arg(&args, "-o") ||
 	    fuse_opt_add_arg(&args, optbuf) || (o->debug && fuse_opt_add_arg(&args, "-d"))) {
 		fprintf(stderr, "dimg: out of memory\n");

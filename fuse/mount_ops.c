@@ -846,12 +846,17 @@ static void op_init(void *ud, struct fuse_conn_info *conn)
 	(void)ud;
 	if (conn->capable & FUSE_CAP_SPLICE_WRITE)
 		conn->want |= FUSE_CAP_SPLICE_WRITE;
-	conn->max_readahead = 1u << 20;
-	conn->max_read = 1u << 20; /* must match the max_read mount option */
-	/* libfuse derives the kernel's max_pages from max_write: 1 MiB requests */
-	conn->max_write = 1u << 20;
+	conn->max_readahead = MNT_MAX_READ;
+	conn->max_read = MNT_MAX_READ; /* must match the max_read mount option */
+	/* libfuse derives the kernel's max_pages from max_write */
+	conn->max_write = MNT_MAX_READ;
 	conn->want |= FUSE_CAP_READDIRPLUS;
 	conn->want &= ~(unsigned)FUSE_CAP_READDIRPLUS_AUTO;
+	/* more readahead requests in flight than the default 12: the threads
+	 * splice one while the kernel copies the previous one out (measured:
+	 * a 1 GiB sequential read 0.39 s -> 0.33 s on 2 CPUs) */
+	conn->max_background = 64;
+	conn->congestion_threshold = 48;
 }
 
 const struct fuse_lowlevel_ops mnt_fuse_ops = {

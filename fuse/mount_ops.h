@@ -69,6 +69,11 @@ struct mnt {
 #define MNT_AUDIO_FIRST 128ull /* 99 tracks */
 #define MNT_SYNTH_END 256ull
 
+/* Largest read request: 1 MiB less one page, so the reply data and its
+ * header fit in one pipe of the default maximum size (1 MiB) and libfuse
+ * splices it instead of falling back to two copies. */
+#define MNT_MAX_READ (1048576u - 4096u)
+
 /* fs may be NULL for a disc without a file system (audio only): the root
  * then holds only the made-up folders. */
 int mnt_init(struct mnt *m, struct dimg_image *img, struct dimg_fs *fs, const char *image,
