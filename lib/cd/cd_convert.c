@@ -344,10 +344,17 @@ static int plan_sheet(struct conv *c, const char *base_name)
 		if (o->sub_file < 0)
 			return o->sub_file;
 	}
-	if (c->fmt == OF_CCD && in->cdtextfile)
-		lose(c, "the CDTEXTFILE reference");
-	else if (in->cdtextfile && c->fmt == OF_CUE && !(o->cdtextfile = strdup(in->cdtextfile)))
-		return dimg_err(err, DIMG_ENOMEM, DIMG_OFFSET_NONE, "out of memory");
+	/* CD-TEXT read from a CDTEXTFILE is in the model: toc and ccd carry it,
+	 * a cue names a copy of the file written next to it */
+	if (in->cdtextfile && c->fmt == OF_CUE) {
+		o->cdtextfile =
+		    in->cdt ? strdup_printf("%s.cdt", base_name) : strdup(in->cdtextfile);
+		if (!o->cdtextfile)
+			return dimg_err(err, DIMG_ENOMEM, DIMG_OFFSET_NONE, "out of memory");
+		memcpy(o->text_from_cdt, in->text_from_cdt, sizeof(o->text_from_cdt));
+	} else if (in->cdtextfile && in->cdt_missing) {
+		lose(c, "the CDTEXTFILE reference (\"%s\" is missing)", in->cdtextfile);
+	}
 	return cd_disc_validate(o, err);
 }
 
@@ -579,6 +586,15 @@ static int run_sheet(struct conv *c, const char *out)
 		rc = p ? out_add(c, p, c->err)
 		       : dimg_err(c->err, DIMG_ENOMEM, DIMG_OFFSET_NONE, "out of memory");
 		free(p);
+	}
+	if (rc == 0 && in->cdt && c->out->cdtextfile) {
+		char *p = strdup_printf("%s%s", dir_prefix, c->out->cdtextfile);
+		int k = c->nfiles;
+		rc = p ? out_add(c, p, c->err)
+		       : dimg_err(c->err, DIMG_ENOMEM, DIMG_OFFSET_NONE, "out of memory");
+		free(p);
+		if (rc == 0)
+			rc = out_write(c, k, in->cdt, in->cdt_len);
 	}
 	free(dir_prefix);
 	for (int i = 0; rc == 0 && i < c->out->nfiles; i++) {

@@ -528,7 +528,7 @@ static void put_quoted(struct cd_text_out *o, const char *s)
 static void put_text(struct cd_text_out *o, const struct cd_disc *d, int n, const char *indent)
 {
 	for (int f = 0; f < CDT_COUNT; f++) {
-		if (!d->text[n][f] || (f == CDT_UPC_ISRC && n))
+		if (!d->text[n][f] || (f == CDT_UPC_ISRC && n) || d->text_from_cdt[n][f])
 			continue;
 		cd_out_printf(o, "%s%s ", indent, f == CDT_UPC_ISRC ? "UPC_EAN" : cd_text_names[f]);
 		put_quoted(o, d->text[n][f]);

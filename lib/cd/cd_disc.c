@@ -57,6 +57,7 @@ void cd_disc_free(struct cd_disc *d)
 	for (int i = 0; i < d->nrems; i++)
 		free(d->rems[i]);
 	free(d->cdtextfile);
+	free(d->cdt);
 	free(d);
 }
 

@@ -121,6 +121,12 @@ struct cd_disc {
 	char catalog[14];			  /* 13 digits or "" */
 	char *text[CD_MAX_TRACKS + 1][CDT_COUNT]; /* [0] disc, [n] track number n */
 	char *cdtextfile;			  /* CDTEXTFILE name from a cue sheet */
+	uint8_t *cdt; /* its bytes once read (cd_disc_load_cdtextfile) */
+	size_t cdt_len;
+	bool cdt_missing; /* named but not there */
+	/* text fields decoded from the CDTEXTFILE (a cue writer names the file
+	 * instead of repeating them) */
+	bool text_from_cdt[CD_MAX_TRACKS + 1][CDT_COUNT];
 	char *rems[CD_MAX_REMS]; /* disc-level REM lines kept verbatim (after "REM ") */
 	int nrems;
 	int nfiles;
@@ -157,6 +163,11 @@ int cd_disc_validate(const struct cd_disc *d, struct dimg_error *err);
  * case-insensitively when the exact name is missing; WAVE headers parsed.
  * Segments must then lie inside their files. */
 int cd_disc_open_files(struct cd_disc *d, const char *dir, struct dimg_error *err);
+
+/* Reads and decodes the cue sheet's CDTEXTFILE (same name rules as FILE):
+ * its text fills the fields the sheet left empty.  A missing file only sets
+ * cdt_missing; undecodable packs are an error. */
+int cd_disc_load_cdtextfile(struct cd_disc *d, const char *dir, struct dimg_error *err);
 
 /* Track that holds lba, or NULL. */
 const struct cd_track *cd_disc_track_at(const struct cd_disc *d, int32_t lba);

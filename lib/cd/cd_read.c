@@ -166,6 +166,65 @@ int cd_disc_open_files(struct cd_disc *d, const char *dir, struct dimg_error *er
 	return 0;
 }
 
+/* CD-TEXT holds at most 8 blocks of 256 packs of 18 bytes. */
+#define CDT_MAX_BYTES (8u * 256u * 18u + 5u)
+
+int cd_disc_load_cdtextfile(struct cd_disc *d, const char *dir, struct dimg_error *err)
+{
+	struct dimg_io *io = NULL;
+	struct cd_disc *t;
+	int rc;
+	if (!d->cdtextfile || d->cdt)
+		return 0;
+	if ((rc = check_name(d->cdtextfile, err)))
+		return rc;
+	if (!dir) {
+		d->cdt_missing = true;
+		return 0;
+	}
+	rc = open_rel(&io, dir, d->cdtextfile, "", err);
+	if (rc == DIMG_ENOTFOUND) {
+		dimg_error_clear(err);
+		d->cdt_missing = true;
+		return 0;
+	}
+	if (rc)
+		return rc;
+	if (io->size > CDT_MAX_BYTES || io->size == 0) {
+		rc = dimg_err(err, DIMG_EFORMAT, DIMG_OFFSET_NONE,
+			      "CDTEXTFILE \"%s\": %llu bytes is not CD-TEXT", d->cdtextfile,
+			      (unsigned long long)io->size);
+		io_close(io);
+		return rc;
+	}
+	d->cdt_len = (size_t)io->size;
+	if (!(d->cdt = malloc(d->cdt_len))) {
+		io_close(io);
+		return dimg_err(err, DIMG_ENOMEM, DIMG_OFFSET_NONE, "out of memory");
+	}
+	rc = io_read(io, d->cdt, d->cdt_len, 0, err);
+	io_close(io);
+	if (rc)
+		return rc;
+	if (!(t = cd_disc_new()))
+		return dimg_err(err, DIMG_ENOMEM, DIMG_OFFSET_NONE, "out of memory");
+	rc = cd_cdtext_decode(t, d->cdt, d->cdt_len, err);
+	if (rc) {
+		dimg_err_what(err, d->cdtextfile);
+		cd_disc_free(t);
+		return rc;
+	}
+	for (int n = 0; n <= CD_MAX_TRACKS && rc == 0; n++)
+		for (int f = 0; f < CDT_COUNT && rc == 0; f++)
+			if (t->text[n][f] && !d->text[n][f]) {
+				rc = cd_disc_set_text(d, n, (enum cd_text_field)f, t->text[n][f],
+						      err);
+				d->text_from_cdt[n][f] = rc == 0;
+			}
+	cd_disc_free(t);
+	return rc;
+}
+
 /* ---- sector forms ------------------------------------------------------ */
 
 static void put_header(uint8_t *raw, int32_t lba, uint8_t mode)

@@ -41,6 +41,10 @@ int cd_disc_report(const struct cd_disc *d, struct dimg_node *root, struct dimg_
 	if (d->catalog[0])
 		node_str(disc, "catalog", d->catalog);
 	node_bool(disc, "subchannel", d->sub_file >= 0);
+	if (d->cdtextfile) {
+		node_str(disc, "cdtextfile", d->cdtextfile);
+		node_bool(disc, "cdtextfile_found", !d->cdt_missing);
+	}
 	files = node_array(disc, "files");
 	for (int i = 0; i < d->nfiles; i++)
 		if (i != d->sub_file)

@@ -194,3 +194,44 @@ def test_hostile_cue(dimg, tmp_path, name):
     out.mkdir()
     r = dimg.run("convert", cue, out / "x.toc", timeout=20)
     assert r.returncode == 1 and not list(out.iterdir())
+
+
+def test_cdtextfile(dimg, cdio, tmp_path):
+    """A cue's CDTEXTFILE (libcdio's cdtext.cdt) is decoded into the disc's CD-TEXT (the text
+    of libcdio's cdtext.right); a cue rewrite copies the file, toc and ccd carry the text."""
+    d = tmp_path / "in"
+    d.mkdir()
+    shutil.copy(cdio / "cdda.bin", d / "a.bin")
+    shutil.copy(cdio / "cdtext.cdt", d / "t.cdt")
+    cue = d / "a.cue"
+    cue.write_text('CDTEXTFILE "t.cdt"\nFILE "a.bin" BINARY\n'
+                   '  TRACK 01 AUDIO\n    INDEX 01 00:00:00\n'
+                   '  TRACK 02 AUDIO\n    INDEX 01 00:01:00\n'
+                   '  TRACK 03 AUDIO\n    INDEX 01 00:02:00\n')
+    info = dimg.info(cue)
+    disc = info["disc"]
+    assert disc["cdtextfile_found"] is True
+    assert disc["cdtext"]["TITLE"] == "Joyful Nights"
+    assert disc["cdtext"]["PERFORMER"] == "United Cat Orchestra"
+    assert disc["cdtext"]["MESSAGE"] == "For all our fans"
+    tracks = info["sessions"][0]["tracks"]
+    assert tracks[0]["cdtext"]["TITLE"] == "Song of Joy"
+    assert tracks[0]["cdtext"]["COMPOSER"] == "Ludwig van Beethoven"
+    assert tracks[1]["cdtext"]["TITLE"] == "Humpty Dumpty"
+    out = tmp_path / "o"
+    out.mkdir()
+    dimg.ok("convert", cue, out / "x.cue")
+    assert (out / "x.cdt").read_bytes() == (d / "t.cdt").read_bytes()
+    assert 'CDTEXTFILE "x.cdt"' in (out / "x.cue").read_text()
+    assert "TITLE" not in (out / "x.cue").read_text()  # named by the file, not repeated
+    for fmt in ("toc", "ccd"):
+        dimg.ok("convert", cue, out / f"y.{fmt}")
+        t = dimg.info(out / f"y.{fmt}")
+        assert t["disc"]["cdtext"]["TITLE"] == "Joyful Nights", fmt
+        assert t["sessions"][0]["tracks"][0]["cdtext"]["TITLE"] == "Song of Joy", fmt
+    # a missing CDTEXTFILE is reported, not fatal
+    (d / "t.cdt").unlink()
+    info = dimg.info(cue)
+    assert info["disc"]["cdtextfile_found"] is False and "cdtext" not in info["disc"]
+    r = dimg.run("convert", cue, out / "z.toc")
+    assert r.returncode == 1 and "CDTEXTFILE" in r.err

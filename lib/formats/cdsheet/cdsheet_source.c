@@ -179,7 +179,10 @@ static int sheet_open(struct dimg_image *img, void *state, enum sheet_kind kind,
 			rc = dimg_err(err, DIMG_ENOMEM, DIMG_OFFSET_NONE, "out of memory");
 			goto done;
 		}
-		rc = cd_disc_open_files(d, dirname(dirbuf), err);
+		const char *dir = dirname(dirbuf);
+		rc = cd_disc_open_files(d, dir, err);
+		if (rc == 0 && kind == SHEET_CUE)
+			rc = cd_disc_load_cdtextfile(d, dir, err);
 	} else {
 		rc = cd_disc_open_files(d, NULL, err);
 	}
