@@ -55,8 +55,11 @@ static inline uint8_t cd_unbcd(uint8_t v)
 	return (uint8_t)((v >> 4) * 10 + (v & 15));
 }
 
-/* EDC over len bytes (0 to start). */
+/* EDC over len bytes (0 to start): carry-less multiplication where the CPU
+ * has it, else tables. */
 uint32_t cd_edc(const uint8_t *p, size_t len, uint32_t edc);
+/* The table version alone (the reference the fast one is tested against). */
+uint32_t cd_edc_portable(const uint8_t *p, size_t len, uint32_t edc);
 /* Computes P then Q parity of a Mode 1 / Mode 2 Form 1 sector in place;
  * for Form 1 the header takes part as zeros (ECMA-130 14.5). */
 void cd_ecc_generate(uint8_t *sector, bool form1);

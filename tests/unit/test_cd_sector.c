@@ -158,11 +158,32 @@ static void test_scramble(void **state)
 	}
 }
 
+/* The carry-less-multiplication EDC against the table one, for every
+ * length and alignment up to a few sectors and several start values. */
+static void test_edc_fast_equals_table(void **state)
+{
+	static uint8_t buf[3 * 2352 + 16];
+	uint32_t seed = 12345;
+	(void)state;
+	for (size_t i = 0; i < sizeof(buf); i++) {
+		seed = seed * 1103515245u + 12345u;
+		buf[i] = (uint8_t)(seed >> 16);
+	}
+	for (size_t off = 0; off < 16; off += 5)
+		for (size_t len = 0; len + off <= sizeof(buf); len += len < 100 ? 1 : 37)
+			for (uint32_t init = 0; init < 3; init++) {
+				uint32_t v = init * 0x9E3779B9u;
+				assert_int_equal(cd_edc(buf + off, len, v),
+						 cd_edc_portable(buf + off, len, v));
+			}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_msf),
 		cmocka_unit_test(test_scramble),
+		cmocka_unit_test(test_edc_fast_equals_table),
 		cmocka_unit_test(test_edc_slices_agree),
 		cmocka_unit_test(test_mode1_round_trip_and_damage),
 		cmocka_unit_test(test_mode2_forms),
