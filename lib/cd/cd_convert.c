@@ -48,8 +48,6 @@ struct conv {
 	struct out_file files[CONV_MAX_OUT];
 	int nfiles;
 	uint8_t *inbuf, *outbuf, *raw, *lostf;
-	const uint8_t *inmap[CD_MAX_FILES]; /* input files mapped read-only */
-	size_t inmap_size[CD_MAX_FILES];
 	uint64_t total, done;
 	uint64_t lost; /* sectors whose raw bytes did not survive */
 	int32_t first_lost;
@@ -414,61 +412,6 @@ static void xform_range(void *ctx, size_t lo, size_t hi)
 	}
 }
 
-/* The stored bytes of sectors [lba, lba + *n) straight from the mapped
- * input file when one segment of a plain file holds them (*n is cut to
- * that segment), else NULL. */
-static const uint8_t *in_span(const struct conv *c, const struct cd_track *t, int32_t lba,
-			      uint32_t *n)
-{
-	const struct cd_disc *d = c->in;
-	size_t ss = cd_tmodes[t->mode].sector_size;
-	int32_t at = t->begin;
-	for (int s = 0; s < t->nsegs; s++) {
-		const struct cd_seg *g = &d->segs[t->first_seg + s];
-		if (lba < at + (int32_t)g->sectors) {
-			const struct cd_file *f;
-			uint64_t off;
-			uint32_t run = (uint32_t)(at + (int32_t)g->sectors - lba);
-			if (g->file < 0 || !c->inmap[g->file])
-				return NULL;
-			f = &d->files[g->file];
-			off = f->data_off + g->offset + (uint64_t)(lba - at) * ss;
-			if (*n > run)
-				*n = run;
-			if (off + (uint64_t)*n * ss > c->inmap_size[g->file])
-				return NULL;
-			return c->inmap[g->file] + off;
-		}
-		at += (int32_t)g->sectors;
-	}
-	return NULL;
-}
-
-/* Maps the input's plain files (not MOTOROLA: those bytes get swapped). */
-static void map_inputs(struct conv *c)
-{
-	for (int i = 0; i < c->in->nfiles; i++) {
-		const struct cd_file *f = &c->in->files[i];
-		void *m;
-		if (!f->io || f->io->fd < 0 || f->type == CD_FILE_MOTOROLA || !f->io->size ||
-		    f->io->size > SIZE_MAX)
-			continue;
-		m = mmap(NULL, (size_t)f->io->size, PROT_READ, MAP_SHARED, f->io->fd, 0);
-		if (m == MAP_FAILED)
-			continue;
-		madvise(m, (size_t)f->io->size, MADV_SEQUENTIAL);
-		c->inmap[i] = m;
-		c->inmap_size[i] = (size_t)f->io->size;
-	}
-}
-
-static void unmap_inputs(struct conv *c)
-{
-	for (int i = 0; i < CD_MAX_FILES; i++)
-		if (c->inmap[i])
-			munmap((void *)c->inmap[i], c->inmap_size[i]);
-}
-
 /* Writes sectors [from, to) of input track it to output idx in mode om:
  * batches read as stored, converted on all CPUs straight into the mapped
  * output when there is one. */
@@ -487,7 +430,7 @@ static int copy_sectors(struct conv *c, const struct cd_track *it, enum cd_tmode
 		} else {
 			struct xform x = {c->inbuf, dst ? dst : c->outbuf, it->mode, om, from,
 					  c->lostf};
-			const uint8_t *src = in_span(c, it, from, &n);
+			const uint8_t *src = cd_stored_ptr(c->in, it, from, &n);
 			if (src)
 				x.in = src;
 			else if ((rc = cd_read_stored(c->in, it, from, n, c->inbuf, c->err)))
@@ -769,7 +712,7 @@ int dimg_convert(struct dimg_image *img, const char *out, const struct dimg_conv
 	for (int i = 0; i < c.in->ntracks; i++)
 		c.total += (uint64_t)(c.in->tracks[i].end - c.in->tracks[i].begin) *
 			   cd_tmodes[c.in->tracks[i].mode].sector_size;
-	map_inputs(&c);
+	cd_disc_map_files(image_disc(img, err));
 	if (c.fmt == OF_ISO || c.fmt == OF_WAV || c.fmt == OF_RAW)
 		rc = run_single(&c, out);
 	else
@@ -785,7 +728,6 @@ int dimg_convert(struct dimg_image *img, const char *out, const struct dimg_conv
 			 "to convert anyway)",
 			 fmt_names[c.fmt], list);
 	}
-	unmap_inputs(&c);
 	rc = out_finish(&c, rc);
 	if (rc == 0)
 		node_int(c.summary, "sectors_changed", (int64_t)c.lost);

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 const struct cd_tmode_info cd_tmodes[CD_TM_COUNT] = {
     [CD_TM_AUDIO] = {"AUDIO", 2352, 0, true},
@@ -47,6 +48,8 @@ void cd_disc_free(struct cd_disc *d)
 	if (!d)
 		return;
 	for (int i = 0; i < d->nfiles; i++) {
+		if (d->files[i].map)
+			munmap((void *)d->files[i].map, d->files[i].map_size);
 		free(d->files[i].name);
 		if (d->files[i].io && !d->files[i].borrowed)
 			io_close(d->files[i].io);

@@ -71,7 +71,9 @@ struct cd_file {
 	uint64_t data_off;  /* WAVE: first PCM byte; else 0 */
 	uint64_t size;	    /* usable bytes from data_off */
 	bool borrowed;	    /* io belongs to the image (plain ISO), not closed here */
-	int line;	    /* line of the sheet naming it (for errors), 0 unknown */
+	const uint8_t *map; /* whole file mapped read-only (cd_disc_map_files) */
+	size_t map_size;
+	int line; /* line of the sheet naming it (for errors), 0 unknown */
 };
 
 struct cd_seg {
@@ -168,6 +170,16 @@ int cd_disc_open_files(struct cd_disc *d, const char *dir, struct dimg_error *er
  * its text fills the fields the sheet left empty.  A missing file only sets
  * cdt_missing; undecodable packs are an error. */
 int cd_disc_load_cdtextfile(struct cd_disc *d, const char *dir, struct dimg_error *err);
+
+/* Maps every plain (not MOTOROLA) opened file read-only so whole-image
+ * passes read the page cache without copying; unmapped by cd_disc_free.
+ * Call before starting threads.  Failure to map just leaves reads as they
+ * were. */
+void cd_disc_map_files(struct cd_disc *d);
+/* The stored bytes of sectors [lba, lba + *n) of track t inside a mapped
+ * file when one segment holds them (*n cut to that segment), else NULL. */
+const uint8_t *cd_stored_ptr(const struct cd_disc *d, const struct cd_track *t, int32_t lba,
+			     uint32_t *n);
 
 /* Track that holds lba, or NULL. */
 const struct cd_track *cd_disc_track_at(const struct cd_disc *d, int32_t lba);

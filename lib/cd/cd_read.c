@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/mman.h>
 
 /* Subheaders written when a cooked Mode 2 sector is expanded: Form 1 data,
  * Form 2 data (submode 0x08 / 0x20, ECMA-130 / CD-ROM XA). */
@@ -358,6 +359,49 @@ int cd_read_stored(const struct cd_disc *d, const struct cd_track *t, int32_t lb
 		return dimg_err(err, DIMG_EFORMAT, DIMG_OFFSET_NONE,
 				"track %d: segments do not cover its sectors", t->number);
 	return 0;
+}
+
+void cd_disc_map_files(struct cd_disc *d)
+{
+	for (int i = 0; i < d->nfiles; i++) {
+		struct cd_file *f = &d->files[i];
+		void *m;
+		if (f->map || !f->io || f->io->fd < 0 || f->type == CD_FILE_MOTOROLA ||
+		    !f->io->size || f->io->size > SIZE_MAX)
+			continue;
+		m = mmap(NULL, (size_t)f->io->size, PROT_READ, MAP_SHARED, f->io->fd, 0);
+		if (m == MAP_FAILED)
+			continue;
+		madvise(m, (size_t)f->io->size, MADV_SEQUENTIAL);
+		f->map = m;
+		f->map_size = (size_t)f->io->size;
+	}
+}
+
+const uint8_t *cd_stored_ptr(const struct cd_disc *d, const struct cd_track *t, int32_t lba,
+			     uint32_t *n)
+{
+	size_t ss = cd_tmodes[t->mode].sector_size;
+	int32_t at = t->begin;
+	for (int s = 0; s < t->nsegs; s++) {
+		const struct cd_seg *g = &d->segs[t->first_seg + s];
+		if (lba < at + (int32_t)g->sectors) {
+			const struct cd_file *f;
+			uint64_t off;
+			uint32_t run = (uint32_t)(at + (int32_t)g->sectors - lba);
+			if (g->file < 0 || !d->files[g->file].map)
+				return NULL;
+			f = &d->files[g->file];
+			off = f->data_off + g->offset + (uint64_t)(lba - at) * ss;
+			if (*n > run)
+				*n = run;
+			if (off + (uint64_t)*n * ss > f->map_size)
+				return NULL;
+			return f->map + off;
+		}
+		at += (int32_t)g->sectors;
+	}
+	return NULL;
 }
 
 #define RAW_BATCH 64u

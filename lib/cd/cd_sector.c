@@ -97,7 +97,8 @@ __attribute__((target("pclmul,sse4.1"))) static uint32_t edc_clmul(const uint8_t
 	__m128i x = _mm_xor_si128(_mm_loadu_si128((const __m128i *)p), _mm_cvtsi32_si128((int)crc));
 	__m128i t;
 	for (p += 16, len -= 16; len >= 16; p += 16, len -= 16) {
-		__m128i a = _mm_clmulepi64_si128(x, k34, 0x00), b = _mm_clmulepi64_si128(x, k34, 0x11);
+		__m128i a = _mm_clmulepi64_si128(x, k34, 0x00),
+			b = _mm_clmulepi64_si128(x, k34, 0x11);
 		x = _mm_xor_si128(_mm_xor_si128(a, b), _mm_loadu_si128((const __m128i *)p));
 	}
 	t = _mm_clmulepi64_si128(x, k34, 0x10);

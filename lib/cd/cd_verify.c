@@ -82,11 +82,12 @@ static int verify_track(const struct cd_disc *d, const struct cd_track *t, uint8
 	for (int32_t lba = t->begin; lba < t->end;) {
 		uint32_t n = (uint32_t)(t->end - lba) < VERIFY_BATCH ? (uint32_t)(t->end - lba)
 								     : VERIFY_BATCH;
-		int rc = cd_read_stored(d, t, lba, n, buf, err);
+		const uint8_t *src = check ? cd_stored_ptr(d, t, lba, &n) : NULL;
+		int rc = src ? 0 : cd_read_stored(d, t, lba, n, buf, err);
 		if (rc)
 			return rc;
 		if (check) {
-			b->buf = buf;
+			b->buf = src ? src : buf;
 			b->mode = t->mode;
 			b->lba = lba;
 			cd_parallel(n, check_range, b);
@@ -212,7 +213,7 @@ static void verify_fs(struct dimg_image *img, struct dimg_node *rep, struct dimg
 int dimg_verify(struct dimg_image *img, dimg_progress_fn progress, void *ctx,
 		struct dimg_node **report, struct dimg_error *err)
 {
-	const struct cd_disc *d = image_disc(img, err);
+	struct cd_disc *d = image_disc(img, err);
 	struct dimg_node *rep, *bad, *warn;
 	struct vbatch b = {0};
 	uint8_t *buf = NULL;
@@ -229,6 +230,7 @@ int dimg_verify(struct dimg_image *img, dimg_progress_fn progress, void *ctx,
 		rc = dimg_err(err, DIMG_ENOMEM, DIMG_OFFSET_NONE, "out of memory");
 		goto out;
 	}
+	cd_disc_map_files(d);
 	node_str(rep, "path", img->path);
 	bad = node_array(rep, "errors");
 	warn = node_array(rep, "warnings");
