@@ -16,6 +16,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 
 /* Subheaders written when a cooked Mode 2 sector is expanded: Form 1 data,
  * Form 2 data (submode 0x08 / 0x20, ECMA-130 / CD-ROM XA). */
@@ -55,6 +56,7 @@ static int open_rel(struct dimg_io **io, const char *dir, const char *name, cons
 {
 	char path[4096], rel[4096];
 	struct dimg_error tmp;
+	struct stat st;
 	size_t i;
 	int rc;
 	snprintf(rel, sizeof(rel), "%s", name);
@@ -64,6 +66,10 @@ static int open_rel(struct dimg_io **io, const char *dir, const char *name, cons
 	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, rel) >= sizeof(path))
 		return dimg_err(err, DIMG_ELIMIT, DIMG_OFFSET_NONE, "FILE name too long");
 	dimg_error_clear(&tmp);
+	/* a FIFO or device named by a sheet would block or never end */
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
+		return dimg_err(err, DIMG_EFORMAT, DIMG_OFFSET_NONE,
+				"%sFILE \"%s\" is not a regular file", where, name);
 	rc = io_open_file(io, path, &tmp);
 	if (rc == 0)
 		return 0;
@@ -85,6 +91,9 @@ static int open_rel(struct dimg_io **io, const char *dir, const char *name, cons
 		if (found[0] && strlen(path) + strlen(found) + 2 < sizeof(path)) {
 			strcat(path, "/");
 			strcat(path, found);
+			if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
+				return dimg_err(err, DIMG_EFORMAT, DIMG_OFFSET_NONE,
+						"%sFILE \"%s\" is not a regular file", where, name);
 			return io_open_file(io, path, err);
 		}
 	}

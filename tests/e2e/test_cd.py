@@ -362,3 +362,14 @@ def test_second_session_data_track(dimg, mixed, tmp_path):
     dimg.ok("convert", "--split", cue, out)
     assert dimg.info(out)["sessions"][1]["tracks"][0]["start"] == start
     assert dimg.ok("cat", out, "/two.txt").out == "second session\n"
+
+
+def test_sheet_naming_fifo_or_device_is_refused(dimg, tmp_path):
+    """A FILE that is a FIFO or a device would block or never end: refused before opening."""
+    os.mkfifo(tmp_path / "f.bin")
+    (tmp_path / "z.bin").symlink_to("/dev/zero")
+    for name in ("f.bin", "F.BIN", "z.bin"):
+        cue = tmp_path / "x.cue"
+        cue.write_text(f'FILE "{name}" BINARY\n  TRACK 01 MODE1/2352\n    INDEX 01 00:00:00\n')
+        r = dimg.run("info", cue, timeout=10)
+        assert r.returncode == 1 and "not a regular file" in r.err, r.describe()
