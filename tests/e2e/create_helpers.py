@@ -224,11 +224,13 @@ class Memo:
 
 
 def require_shared_tool(name: str) -> Path:
-    """A tool of ../shared/tools: skip when absent, fail in CI (like tl.require_tool)."""
+    """A tool of ../shared/tools (development oracles, not packages): skip when ../shared/tools
+    is not there at all (the suite must pass without it); when the folder is there but the
+    tool is not, fail in CI like tl.require_tool."""
     p = SHARED_TOOLS / name
     if not (p.is_file() and os.access(p, os.X_OK)):
         msg = f"shared tool {p} is not available"
-        if tl.in_ci():
+        if tl.in_ci() and SHARED_TOOLS.is_dir():
             pytest.fail(msg + " (CI is set: oracle tests must not be skipped)", pytrace=False)
         pytest.skip(msg)
     return p
