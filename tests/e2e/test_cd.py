@@ -373,3 +373,42 @@ def test_sheet_naming_fifo_or_device_is_refused(dimg, tmp_path):
         cue.write_text(f'FILE "{name}" BINARY\n  TRACK 01 MODE1/2352\n    INDEX 01 00:00:00\n')
         r = dimg.run("info", cue, timeout=10)
         assert r.returncode == 1 and "not a regular file" in r.err, r.describe()
+
+
+def test_bare_bin_without_sheet(dimg, mixed, tmp_path):
+    """Raw sectors with a data sync at 0 and no sheet: a one-track disc of their mode."""
+    b = tmp_path / "data.bin"
+    b.write_bytes(mixed.data)
+    info = dimg.info(b)
+    assert info["container"] == "bin"
+    assert tracks_of(info) == [{"number": 1, "mode": "MODE1/2352", "start": 0, "pregap": 0,
+                                "length": len(mixed.data) // RAW}]
+    assert "README.txt" in dimg.ok("ls", b).out
+    assert dimg.run("verify", b).returncode == 0
+    iso = tmp_path / "d.iso"
+    dimg.ok("convert", b, iso)
+    assert iso.read_bytes() == mixed.iso
+
+
+@pytest.mark.hostile
+@pytest.mark.parametrize("ext,text,want", [
+    ("toc", 'CD_ROM\nTRACK MODE1_RAW\nFILE "../x.bin" 0\n', "leaves"),
+    ("toc", 'CD_ROM\nTRACK MODE1_RAW\nFILE "d.bin" 0 99:00:00\n', "has only|needs|bytes"),
+    ("toc", 'CD_ROM\nTRACK MODE1_RAW\nFILE "d.bin 0\n', "unterminated|string"),
+    ("toc", 'CD_ROM\n' + 'TRACK AUDIO\nSILENCE 0:0:1\n' * 100, "99|tracks"),
+    ("ccd", "[CloneCD]\nVersion=3\n[Disc]\nTocEntries=999999999\nSessions=1\n", ""),
+    ("ccd", "[CloneCD]\nVersion=3\n[Disc]\nTocEntries=1\nSessions=1\n[Entry 0]\nSession=1\n"
+            "Point=0x01\nPLBA=99999999\n", ""),
+])
+def test_hostile_toc_ccd(dimg, tmp_path, ext, text, want):
+    (tmp_path / "d.bin").write_bytes(b"\0" * RAW * 10)
+    (tmp_path / "x.img").write_bytes(b"\0" * RAW * 10)
+    sheet = tmp_path / f"x.{ext}"
+    sheet.write_text(text)
+    for cmd in ("info", "verify", "hash"):
+        r = dimg.run(cmd, sheet, timeout=20)
+        assert r.returncode == 1, r.describe()
+        assert r.err.startswith("dimg: ") and len(r.err.splitlines()) == 1, r.err
+        if want:
+            import re
+            assert re.search(want, r.err), r.err
