@@ -57,10 +57,6 @@ struct hasher {
 	uint8_t (*digests)[NALGO][32]; /* per track */
 	uint64_t *sizes;
 	uLong *crcs; /* per-track crc (for combining) */
-	/* plain files are hashed through read-only mappings: the workers read
-	 * the page cache directly, no copy on the reading thread */
-	const uint8_t *map[CD_MAX_FILES];
-	size_t map_size[CD_MAX_FILES];
 	bool failed;
 };
 
@@ -155,10 +151,12 @@ static int feed_track(const struct cd_disc *d, int ti, struct hasher *h, int *fi
 		if (g->file < 0)
 			continue;
 		const struct cd_file *f = &d->files[g->file];
-		const uint8_t *map = h->map[g->file];
+		/* plain files are hashed through the model's read-only mappings:
+		 * the workers read the page cache directly, no copy here */
+		const uint8_t *map = f->map;
 		off = f->data_off + g->offset;
 		left = (uint64_t)g->sectors * cd_tmodes[t->mode].sector_size;
-		if (map && off + left > h->map_size[g->file])
+		if (map && off + left > f->map_size)
 			map = NULL;
 		while (left) {
 			struct chunk *c = &h->ch[*fill];
@@ -216,7 +214,7 @@ static int feed_track(const struct cd_disc *d, int ti, struct hasher *h, int *fi
 int dimg_hash(struct dimg_image *img, unsigned algos, int per_track, dimg_progress_fn progress,
 	      void *ctx, struct dimg_node **report, struct dimg_error *err)
 {
-	const struct cd_disc *d = image_disc(img, err);
+	struct cd_disc *d = image_disc(img, err);
 	struct hasher *h;
 	struct worker w[2];
 	pthread_t th[2];
@@ -303,18 +301,7 @@ int dimg_hash(struct dimg_image *img, unsigned algos, int per_track, dimg_progre
 		rc = dimg_err(err, DIMG_ENOMEM, DIMG_OFFSET_NONE, "cannot start hash threads");
 		goto out;
 	}
-	for (int i = 0; i < d->nfiles; i++) {
-		const struct cd_file *f = &d->files[i];
-		void *m;
-		if (!f->io || f->io->fd < 0 || !f->io->size || f->io->size > SIZE_MAX)
-			continue;
-		m = mmap(NULL, (size_t)f->io->size, PROT_READ, MAP_SHARED, f->io->fd, 0);
-		if (m == MAP_FAILED)
-			continue;
-		madvise(m, (size_t)f->io->size, MADV_SEQUENTIAL);
-		h->map[i] = m;
-		h->map_size[i] = (size_t)f->io->size;
-	}
+	cd_disc_map_files(d);
 	for (int i = 0; i < d->ntracks && rc == 0; i++)
 		rc = feed_track(d, i, h, &fill, &pending, progress, ctx, &done, total, err);
 	if (pending)
@@ -373,9 +360,6 @@ out:
 	for (int a = 0; a < NALGO; a++) {
 		EVP_MD_CTX_free(h->trk[a].md);
 	}
-	for (int i = 0; i < CD_MAX_FILES; i++)
-		if (h->map[i])
-			munmap((void *)h->map[i], h->map_size[i]);
 	pthread_mutex_destroy(&h->gate_lock);
 	pthread_cond_destroy(&h->gate);
 	free(h->digests);
