@@ -109,6 +109,10 @@ struct progress {
 	const char *label;
 };
 void progress_init(struct progress *p, const char *label, int force);
+/* --progress / --no-progress of cmd as progress_init's force (1, -1, 0). */
+int cli_progress_force(const struct cli_cmd *cmd, const struct cli_args *a);
+/* A dimg_progress_fn whose ctx is a struct progress. */
+void cli_progress_cb(void *ctx, uint64_t done, uint64_t total);
 void progress_update(struct progress *p, uint64_t add_bytes, uint64_t add_files);
 void progress_end(struct progress *p);
 

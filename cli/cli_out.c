@@ -101,6 +101,18 @@ static double now(void)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+int cli_progress_force(const struct cli_cmd *cmd, const struct cli_args *a)
+{
+	return cli_flag(cmd, a, "progress") ? 1 : cli_flag(cmd, a, "no-progress") ? -1 : 0;
+}
+
+void cli_progress_cb(void *ctx, uint64_t done, uint64_t total)
+{
+	struct progress *p = ctx;
+	p->total = total;
+	progress_update(p, done - p->done, 0);
+}
+
 void progress_init(struct progress *p, const char *label, int force)
 {
 	memset(p, 0, sizeof(*p));

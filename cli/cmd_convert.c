@@ -18,13 +18,6 @@ static const struct cli_opt convert_opts[] = {
     {0},
 };
 
-static void progress_cb(void *ctx, uint64_t done, uint64_t total)
-{
-	struct progress *p = ctx;
-	p->total = total;
-	progress_update(p, done - p->done, 0);
-}
-
 static int run_convert(const struct cli_cmd *cmd, int argc, char **argv)
 {
 	struct cli_args a;
@@ -49,11 +42,8 @@ static int run_convert(const struct cli_cmd *cmd, int argc, char **argv)
 		free(a.pos);
 		return rc;
 	}
-	progress_init(&pr, "converting",
-		      cli_flag(cmd, &a, "progress")	 ? 1
-		      : cli_flag(cmd, &a, "no-progress") ? -1
-							 : 0);
-	o.progress = progress_cb;
+	progress_init(&pr, "converting", cli_progress_force(cmd, &a));
+	o.progress = cli_progress_cb;
 	o.progress_ctx = &pr;
 	dimg_error_clear(&err);
 	rc = dimg_convert(img, a.pos[1], &o, &sum, &err);

@@ -52,13 +52,6 @@ static const struct cli_opt create_opts[] = {
 	{ 0 },
 };
 
-static void progress_cb(void *ctx, uint64_t done, uint64_t total)
-{
-	struct progress *p = ctx;
-	p->total = total;
-	progress_update(p, done - p->done, 0);
-}
-
 int cli_build_run(struct dimg_builder *b, const char *out, int force, int dry_run, int json,
 		  int progress)
 {
@@ -97,7 +90,7 @@ int cli_build_run(struct dimg_builder *b, const char *out, int force, int dry_ru
 	struct progress p;
 	progress_init(&p, "writing", progress);
 	dimg_error_clear(&err);
-	if (dimg_builder_write(b, out, force, progress_cb, &p, &err) != 0) {
+	if (dimg_builder_write(b, out, force, cli_progress_cb, &p, &err) != 0) {
 		progress_end(&p);
 		cli_error(out, &err);
 		return EXIT_FAIL;
@@ -307,7 +300,7 @@ static int run_create(const struct cli_cmd *cmd, int argc, char **argv)
 		}
 	}
 	rc = cli_build_run(b, out, cli_flag(cmd, &a, "force"), dry, cli_flag(cmd, &a, "json"),
-			   cli_flag(cmd, &a, "progress") ? 1 : cli_flag(cmd, &a, "no-progress") ? -1 : 0);
+			   cli_progress_force(cmd, &a));
 done:
 	dimg_builder_free(b);
 	cli_args_free(&a);

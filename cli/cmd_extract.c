@@ -663,7 +663,7 @@ static int run_extract(const struct cli_cmd *cmd, int argc, char **argv)
 	x.sparse = !cli_flag(cmd, &a, "no-sparse");
 	x.buf = malloc(CHUNK);
 	progress_init(&x.prog, "extracting",
-		      cli_flag(cmd, &a, "progress") ? 1 : cli_flag(cmd, &a, "no-progress") ? -1 : 0);
+		      cli_progress_force(cmd, &a));
 	raise_fd_limit();
 	/* Modes come from the image (tar -p); the umask must not mask them. */
 	umask(0);

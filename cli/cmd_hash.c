@@ -19,13 +19,6 @@ static const struct cli_opt hash_opts[] = {
 
 static const char *const names[] = {"crc32", "md5", "sha1", "sha256"};
 
-static void progress_cb(void *ctx, uint64_t done, uint64_t total)
-{
-	struct progress *p = ctx;
-	p->total = total;
-	progress_update(p, done - p->done, 0);
-}
-
 static int parse_algos(const struct cli_cmd *cmd, const char *s, unsigned *out)
 {
 	*out = 0;
@@ -81,12 +74,10 @@ static int run_hash(const struct cli_cmd *cmd, int argc, char **argv)
 		free(a.pos);
 		return rc;
 	}
-	progress_init(&pr, "hashing",
-		      cli_flag(cmd, &a, "progress")	 ? 1
-		      : cli_flag(cmd, &a, "no-progress") ? -1
-							 : 0);
+	progress_init(&pr, "hashing", cli_progress_force(cmd, &a));
 	dimg_error_clear(&err);
-	rc = dimg_hash(img, algos, cli_flag(cmd, &a, "per-track"), progress_cb, &pr, &rep, &err);
+	rc =
+	    dimg_hash(img, algos, cli_flag(cmd, &a, "per-track"), cli_progress_cb, &pr, &rep, &err);
 	progress_end(&pr);
 	if (rc) {
 		cli_error(a.pos[0], &err);

@@ -17,13 +17,6 @@ static const struct cli_opt verify_opts[] = {
     {0},
 };
 
-static void progress_cb(void *ctx, uint64_t done, uint64_t total)
-{
-	struct progress *p = ctx;
-	p->total = total;
-	progress_update(p, done - p->done, 0);
-}
-
 static void print_text(const struct dimg_node *rep)
 {
 	const struct dimg_node *e = dimg_node_get(rep, "errors");
@@ -70,12 +63,9 @@ static int run_verify(const struct cli_cmd *cmd, int argc, char **argv)
 		free(a.pos);
 		return EXIT_FAIL;
 	}
-	progress_init(&pr, "verifying",
-		      cli_flag(cmd, &a, "progress")	 ? 1
-		      : cli_flag(cmd, &a, "no-progress") ? -1
-							 : 0);
+	progress_init(&pr, "verifying", cli_progress_force(cmd, &a));
 	dimg_error_clear(&err);
-	rc = dimg_verify(img, progress_cb, &pr, &rep, &err);
+	rc = dimg_verify(img, cli_progress_cb, &pr, &rep, &err);
 	progress_end(&pr);
 	if (rc) {
 		cli_error(a.pos[0], &err);
