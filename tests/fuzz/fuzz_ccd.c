@@ -10,6 +10,7 @@
 #include "fuzz_common.h"
 
 #include "cd/cd_disc.h"
+#include "fuzz_sheet.h"
 #include "cd/cd_subq.h"
 
 #include <stdlib.h>
@@ -20,18 +21,7 @@
 
 static struct cd_disc *load(const char *text, size_t len, struct dimg_error *err)
 {
-	struct cd_disc *d = cd_disc_new();
-	if (!d)
-		return NULL;
-	dimg_error_clear(err);
-	if (cd_ccd_parse(d, text, len, "fuzz.ccd", err) == 0) {
-		for (int i = 0; i < d->nfiles; i++)
-			d->files[i].size = FUZZ_FILE_SIZE;
-		if (cd_ccd_layout(d, err) == 0 && cd_disc_validate(d, err) == 0)
-			return d;
-	}
-	cd_disc_free(d);
-	return NULL;
+	return fuzz_sheet_load(cd_ccd_parse, cd_ccd_layout, "fuzz.ccd", text, len, FUZZ_FILE_SIZE, true, err);
 }
 
 static bool same_tracks(const struct cd_disc *a, const struct cd_disc *b)

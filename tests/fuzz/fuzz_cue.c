@@ -8,6 +8,7 @@
 #include "fuzz_common.h"
 
 #include "cd/cd_disc.h"
+#include "fuzz_sheet.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -17,17 +18,7 @@
 
 static struct cd_disc *load(const char *text, size_t len, struct dimg_error *err)
 {
-	struct cd_disc *d = cd_disc_new();
-	if (!d)
-		return NULL;
-	if (cd_cue_parse(d, text, len, "fuzz.cue", err) == 0) {
-		for (int i = 0; i < d->nfiles; i++)
-			d->files[i].size = FUZZ_FILE_SIZE;
-		if (cd_cue_layout(d, err) == 0)
-			return d;
-	}
-	cd_disc_free(d);
-	return NULL;
+	return fuzz_sheet_load(cd_cue_parse, cd_cue_layout, "fuzz.cue", text, len, FUZZ_FILE_SIZE, false, err);
 }
 
 static bool same_tracks(const struct cd_disc *a, const struct cd_disc *b)
