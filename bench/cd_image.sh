@@ -44,13 +44,31 @@ cmp -s "$OUT/check01.iso" "$SRC/user.iso" || die "bchunk's ISO differs from the 
 cmp -s "$OUT/check.iso" "$SRC/user.iso" || die "dimg's ISO differs from the source"
 rm -f "$OUT"/check*
 
+# BIN/CUE -> ISO twice: into BENCH_OUT_DIR (a tmpfs by default) and into a
+# folder next to the input, on its disk file system, which is where users
+# convert.  Taking new page-cache pages costs differently on the two (on
+# this VM 0.16 s for 700 MB on ext4 against 0.24 s on tmpfs), and it is most
+# of this job; writeback is kept out of the timings by a sync before each run.
 PREP="rm -f $(q "$OUT")/*"
 time_group "$PREP" "$BENCH_CD_RUNS" \
 	dimg_cd_iso "dimg convert DISC.cue OUT.iso" \
 	"$(q "$DIMG") convert $(q "$SRC/disc.cue") $(q "$OUT/d.iso")" \
 	bchunk_iso "bchunk DISC.bin DISC.cue OUT" \
 	"bchunk $(q "$SRC/disc.bin") $(q "$SRC/disc.cue") $(q "$OUT/b")"
-report time --title "$BENCH_CD_MB MB Mode 1 BIN/CUE -> ISO" --base dimg_cd_iso --row bchunk_iso:2
+report time --title "$BENCH_CD_MB MB Mode 1 BIN/CUE -> ISO, output in $BENCH_OUT_DIR" \
+	--base dimg_cd_iso --row bchunk_iso:2
+
+DOUT="$SRC/out"
+mkdir -p "$DOUT"
+PREP="rm -f $(q "$DOUT")/*; sync"
+time_group "$PREP" "$BENCH_CD_RUNS" \
+	dimg_cd_iso_disk "dimg convert DISC.cue OUT.iso (same disk)" \
+	"$(q "$DIMG") convert $(q "$SRC/disc.cue") $(q "$DOUT/d.iso")" \
+	bchunk_iso_disk "bchunk DISC.bin DISC.cue OUT (same disk)" \
+	"bchunk $(q "$SRC/disc.bin") $(q "$SRC/disc.cue") $(q "$DOUT/b")"
+report time --title "$BENCH_CD_MB MB Mode 1 BIN/CUE -> ISO, output next to the input ($(stat -f -c %T "$DOUT"))" \
+	--base dimg_cd_iso_disk --row bchunk_iso_disk:2
+rm -rf "$DOUT"
 
 time_group "" "$BENCH_CD_RUNS" \
 	dimg_cd_verify "dimg verify DISC.cue" "$(q "$DIMG") verify $(q "$SRC/disc.cue")" \

@@ -203,6 +203,30 @@ def test_existing_output_refused(dimg, mixed, tmp_path):
     assert (tmp_path / "o.bin").stat().st_size == (mixed.single.parent / "mixed.bin").stat().st_size
 
 
+@pytest.mark.parametrize("out", ["o.cue", "o.iso"])
+def test_write_failure_is_reported_and_leaves_nothing(dimg, mixed, tmp_path, out):
+    """A write that fails part-way (here: the file size limit, EFBIG) names the
+    output, exits 1 and removes every temporary file."""
+    import resource
+    import signal
+    import subprocess
+
+    def limit():
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # stays ignored across exec
+        resource.setrlimit(resource.RLIMIT_FSIZE, (256 * 1024, 256 * 1024))
+
+    d = tmp_path / "o"
+    d.mkdir()
+    args = ["convert"] + (["--lossy"] if out.endswith(".iso") else [])
+    cp = subprocess.run([str(dimg.path)] + args + [str(mixed.single), str(d / out)],
+                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, preexec_fn=limit,
+                        timeout=60)
+    err = cp.stderr.decode()
+    assert cp.returncode == 1, err
+    assert "write failed" in err and "o." in err, err
+    assert not list(d.iterdir()), list(d.iterdir())
+
+
 # ---- verify -----------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("where,field", [(100, 500), (37, 2070), (150, 13), (0, 3)])
