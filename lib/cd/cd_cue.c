@@ -228,32 +228,45 @@ static int cmd_index(struct cue_parser *p)
 		return perr(p, p->tok[0].col, "INDEX before any TRACK");
 	if ((rc = parse_num(p, &p->tok[1], 0, 99, &num)) || (rc = parse_msf(p, &p->tok[2], &at)))
 		return rc;
-	if (t->file != p->cur_file) {
-		/* a new FILE inside a track: only its INDEX 01 may move there
-		 * (the pregap stays at the end of the previous file) */
-		if (num != 1 || t->index[0] < 0)
-			return perr(p, p->tok[0].col, "INDEX %02d of track %d in another FILE", num,
-				    t->number);
-		return perr(p, p->tok[0].col,
-			    "track %d: pregap and INDEX 01 in different FILEs are not supported",
-			    t->number);
-	}
 	if (t->index[num] >= 0)
 		return perr(p, p->tok[1].col, "INDEX %02d given twice", num);
 	for (int k = num + 1; k <= CD_MAX_INDEX; k++)
 		if (t->index[k] >= 0)
 			return perr(p, p->tok[1].col, "INDEX %02d after INDEX %02d", num, k);
-	for (int k = num - 1; k >= 0; k--)
-		if (t->index[k] >= 0) {
-			if (at < t->index[k])
-				return perr(p, p->tok[2].col, "INDEX %02d before INDEX %02d", num,
-					    k);
-			break;
-		}
+	if (t->file != p->cur_file) {
+		/* a new FILE inside a track (EAC's "noncompliant" sheets): the
+		 * pregap ends the previous FILE, INDEX 01 begins this one */
+		if (num != 1 || t->index[0] < 0)
+			return perr(p, p->tok[0].col, "INDEX %02d of track %d in another FILE", num,
+				    t->number);
+		if (p->cur_file != t->file + 1)
+			return perr(p, p->tok[0].col,
+				    "track %d: FILE \"%s\" between its INDEX 00 and INDEX 01 holds "
+				    "no INDEX",
+				    t->number, p->d->files[t->file + 1].name);
+		if (at != 0)
+			return perr(p, p->tok[2].col,
+				    "INDEX 01 of track %d begins FILE \"%s\" and must be 00:00:00",
+				    t->number, p->d->files[p->cur_file].name);
+		t->pregap_in_prev_file = true;
+		t->file = p->cur_file;
+	} else {
+		for (int k = num - 1; k >= 0; k--)
+			if (t->index[k] >= 0) {
+				if (at < t->index[k])
+					return perr(p, p->tok[2].col,
+						    "INDEX %02d before INDEX %02d", num, k);
+				break;
+			}
+	}
 	if (num > 1 && t->index[1] < 0)
 		return perr(p, p->tok[1].col, "INDEX %02d before INDEX 01", num);
 	if (t->postgap)
 		return perr(p, p->tok[0].col, "INDEX after POSTGAP");
+	if (t->first_line == 0) {
+		t->first_line = p->line;
+		t->first_col = p->tok[2].col;
+	}
 	t->index[num] = at;
 	return 0;
 }
@@ -433,39 +446,87 @@ int cd_cue_parse(struct cd_disc *d, const char *text, size_t len, const char *na
 	return rc;
 }
 
-/* First INDEX time of a track (INDEX 00 if present) in file frames. */
+/* First INDEX time of a track (INDEX 00 if present) in frames of the FILE
+ * that holds it. */
 static int32_t first_rel(const struct cd_track *t)
 {
 	return t->index[0] >= 0 ? t->index[0] : t->index[1];
+}
+
+/* The FILE holding a track's first INDEX. */
+static int first_file(const struct cd_track *t)
+{
+	return t->pregap_in_prev_file ? t->file - 1 : t->file;
+}
+
+/* "sheet:line:col: " where the track's first INDEX is, if known. */
+static const char *where(const struct cd_disc *d, const struct cd_track *t, char *buf, size_t n)
+{
+	buf[0] = 0;
+	if (t->first_line > 0)
+		snprintf(buf, n, "%s:%d:%d: ", d->sheet, t->first_line, t->first_col);
+	return buf;
 }
 
 int cd_cue_layout(struct cd_disc *d, struct dimg_error *err)
 {
 	int32_t lba = 0;
 	uint64_t pos = 0; /* byte position in the current file */
+	char at[192];
 	for (int i = 0; i < d->ntracks; i++) {
 		struct cd_track *t = &d->tracks[i];
-		const struct cd_file *f = &d->files[t->file];
-		uint64_t ss = cd_tmodes[t->mode].sector_size, sectors, fpos;
+		const struct cd_file *f = &d->files[t->file], *pf = &d->files[first_file(t)];
+		uint64_t ss = cd_tmodes[t->mode].sector_size, sectors, fpos, gap_pos = 0;
+		/* gap: sectors of an EAC-style pregap stored at the end of the
+		 * previous FILE, before this track's own FILE begins */
+		uint64_t gap = 0;
 		int32_t rel0 = first_rel(t), idx[CD_MAX_INDEX + 1];
 		int rc;
-		if (i == 0 || t->file != d->tracks[i - 1].file) {
+		if (i == 0 || first_file(t) != d->tracks[i - 1].file) {
 			if (rel0 != 0)
 				return dimg_err(err, DIMG_EFORMAT, DIMG_OFFSET_NONE,
-						"track %d: the first INDEX in FILE \"%s\" is not "
+						"%strack %d: the first INDEX in FILE \"%s\" is not "
 						"00:00:00",
-						t->number, f->name);
+						where(d, t, at, sizeof(at)), t->number, pf->name);
 			pos = 0;
 		}
+		if (t->pregap_in_prev_file) {
+			/* the previous track's bounds check covered pos; the one
+			 * here is for a pregap that is all of its FILE */
+			if (pos > pf->size)
+				return dimg_err(
+				    err, DIMG_ERANGE, DIMG_OFFSET_NONE,
+				    "%strack %d: INDEX 00 at byte %llu lies beyond the end "
+				    "of FILE \"%s\", which has only %llu",
+				    where(d, t, at, sizeof(at)), t->number, (unsigned long long)pos,
+				    pf->name, (unsigned long long)pf->size);
+			gap_pos = pos;
+			gap = (pf->size - pos) / ss;
+			if (gap >= CD_MAX_LBA)
+				return dimg_err(err, DIMG_ELIMIT, DIMG_OFFSET_NONE,
+						"track %d ends beyond 99:59:74", t->number);
+			pos = 0;
+			rel0 = t->index[1]; /* 00:00:00 (the parser checked) */
+		}
 		fpos = pos;
-		if (i + 1 < d->ntracks && d->tracks[i + 1].file == t->file) {
-			int32_t next = first_rel(&d->tracks[i + 1]);
+		if (i + 1 < d->ntracks && first_file(&d->tracks[i + 1]) == t->file) {
+			const struct cd_track *nt = &d->tracks[i + 1];
+			int32_t next = first_rel(nt);
 			if (next < rel0)
 				return dimg_err(err, DIMG_EFORMAT, DIMG_OFFSET_NONE,
-						"track %d starts before track %d in FILE \"%s\"",
-						d->tracks[i + 1].number, t->number, f->name);
+						"%strack %d starts before track %d in FILE \"%s\"",
+						where(d, nt, at, sizeof(at)), nt->number, t->number,
+						f->name);
 			sectors = (uint64_t)(next - rel0);
 			pos += sectors * ss;
+			if (fpos + sectors * ss > f->size)
+				return dimg_err(err, DIMG_ERANGE, DIMG_OFFSET_NONE,
+						"%sINDEX %02d of track %d is at byte %llu but FILE "
+						"\"%s\" has only %llu",
+						where(d, nt, at, sizeof(at)),
+						nt->index[0] >= 0 ? 0 : 1, nt->number,
+						(unsigned long long)pos, f->name,
+						(unsigned long long)f->size);
 		} else {
 			if (fpos > f->size)
 				return dimg_err(err, DIMG_ERANGE, DIMG_OFFSET_NONE,
@@ -484,22 +545,26 @@ int cd_cue_layout(struct cd_disc *d, struct dimg_error *err)
 		if (i && t->session > d->tracks[i - 1].session)
 			lba += CD_SESSION_GAP;
 		t->begin = lba;
+		/* INDEX 00 of an EAC-style pregap is the first stored sector;
+		 * the rest count from INDEX 01 in the track's own FILE */
 		for (int k = 0; k <= CD_MAX_INDEX; k++)
-			idx[k] = t->index[k] < 0
-				     ? -1
-				     : lba + (int32_t)t->pregap_gen + (t->index[k] - rel0);
+			idx[k] = t->index[k] < 0 ? -1
+				 : k == 0 && t->pregap_in_prev_file
+				     ? lba + (int32_t)t->pregap_gen
+				     : lba + (int32_t)(t->pregap_gen + gap) + (t->index[k] - rel0);
 		memcpy(t->index, idx, sizeof(idx));
-		if (idx[1] < 0 || (uint64_t)(idx[1] - lba) - t->pregap_gen >= sectors)
+		if (idx[1] < 0 || (uint64_t)(idx[1] - lba) - t->pregap_gen >= gap + sectors)
 			return dimg_err(err, DIMG_EFORMAT, DIMG_OFFSET_NONE,
 					"track %d has no sectors after INDEX 01 in FILE \"%s\"",
 					t->number, f->name);
 		t->start = idx[1];
-		if ((uint64_t)lba + t->pregap_gen + sectors + t->postgap >= CD_MAX_LBA)
+		if ((uint64_t)lba + t->pregap_gen + gap + sectors + t->postgap >= CD_MAX_LBA)
 			return dimg_err(err, DIMG_ELIMIT, DIMG_OFFSET_NONE,
 					"track %d ends beyond 99:59:74", t->number);
-		t->end = lba + (int32_t)(t->pregap_gen + sectors + t->postgap);
+		t->end = lba + (int32_t)(t->pregap_gen + gap + sectors + t->postgap);
 		t->nsegs = 0;
 		if ((rc = cd_disc_add_seg(d, t, -1, 0, t->pregap_gen, err)) ||
+		    (rc = cd_disc_add_seg(d, t, first_file(t), gap_pos, (uint32_t)gap, err)) ||
 		    (rc = cd_disc_add_seg(d, t, t->file, fpos, (uint32_t)sectors, err)) ||
 		    (rc = cd_disc_add_seg(d, t, -1, 0, t->postgap, err)))
 			return rc;
@@ -536,9 +601,23 @@ static void put_text(struct cd_text_out *o, const struct cd_disc *d, int n, cons
 	}
 }
 
-int cd_cue_write(const struct cd_disc *d, struct cd_text_out *o, struct dimg_error *err)
+static void put_file(struct cd_text_out *o, const struct cd_file *f)
 {
 	static const char *const ftypes[] = {"BINARY", "MOTOROLA", "WAVE"};
+	cd_out_printf(o, "FILE ");
+	put_quoted(o, f->name);
+	cd_out_printf(o, " %s\n", ftypes[f->type]);
+}
+
+/* True when segment g holds the last whole sectors of file f (a pregap a
+ * cue sheet can place at the end of the FILE before INDEX 01's). */
+static bool runs_to_end(const struct cd_file *f, const struct cd_seg *g, uint64_t ss)
+{
+	return f->size >= g->offset && (f->size - g->offset) / ss == g->sectors;
+}
+
+int cd_cue_write(const struct cd_disc *d, struct cd_text_out *o, struct dimg_error *err)
+{
 	int cur_file = -1, cur_session = 1;
 	int32_t cursor = 0; /* frames written into the current file */
 	uint64_t bytepos = 0;
@@ -554,10 +633,13 @@ int cd_cue_write(const struct cd_disc *d, struct cd_text_out *o, struct dimg_err
 	put_text(o, d, 0, "");
 	for (int i = 0; i < d->ntracks; i++) {
 		const struct cd_track *t = &d->tracks[i];
-		const struct cd_seg *g = &d->segs[t->first_seg];
-		int ns = t->nsegs, file = -1;
-		uint32_t pre = 0, post = 0, stored = 0;
-		/* the one shape a cue sheet can say: [PREGAP] data [POSTGAP] */
+		const struct cd_seg *g = &d->segs[t->first_seg], *data;
+		int ns = t->nsegs;
+		uint32_t pre = 0, post = 0;
+		bool eac = false;
+		/* the shapes a cue sheet can say: [PREGAP] data [POSTGAP], where
+		 * data is one run of one file or (EAC's layout) INDEX 00 to the
+		 * end of one file, then INDEX 01 on from the start of the next */
 		if (ns && g[0].file < 0 && t->begin + (int32_t)g[0].sectors <= t->start) {
 			pre = g[0].sectors;
 			g++;
@@ -567,18 +649,22 @@ int cd_cue_write(const struct cd_disc *d, struct cd_text_out *o, struct dimg_err
 			post = g[ns - 1].sectors;
 			ns--;
 		}
+		if (ns == 2 && g[0].file >= 0 && g[1].file >= 0 && g[0].file != g[1].file &&
+		    g[1].offset == 0 && t->index[0] == t->begin + (int32_t)pre &&
+		    t->start == t->index[0] + (int32_t)g[0].sectors &&
+		    runs_to_end(&d->files[g[0].file], &g[0], cd_tmodes[t->mode].sector_size)) {
+			eac = true;
+			ns--;
+		}
+		data = &g[eac];
 		if (ns != 1 || g[0].file < 0)
 			return dimg_err(err, DIMG_EUNSUPPORTED, DIMG_OFFSET_NONE,
 					"track %d cannot be described by a cue sheet (its sectors "
 					"are not one run of one file)",
 					t->number);
-		file = g[0].file;
-		stored = g[0].sectors;
-		if (file != cur_file) {
-			cd_out_printf(o, "FILE ");
-			put_quoted(o, d->files[file].name);
-			cd_out_printf(o, " %s\n", ftypes[d->files[file].type]);
-			cur_file = file;
+		if (g[0].file != cur_file) {
+			put_file(o, &d->files[g[0].file]);
+			cur_file = g[0].file;
 			cursor = 0;
 			bytepos = 0;
 		}
@@ -586,7 +672,7 @@ int cd_cue_write(const struct cd_disc *d, struct cd_text_out *o, struct dimg_err
 			return dimg_err(err, DIMG_EUNSUPPORTED, DIMG_OFFSET_NONE,
 					"track %d: its data does not follow the previous track's "
 					"in \"%s\"",
-					t->number, d->files[file].name);
+					t->number, d->files[g[0].file].name);
 		if (t->session != cur_session || (d->nsessions > 1 && i == 0)) {
 			cd_out_printf(o, "  REM SESSION %02d\n", t->session);
 			cur_session = t->session;
@@ -616,7 +702,14 @@ int cd_cue_write(const struct cd_disc *d, struct cd_text_out *o, struct dimg_err
 			int32_t rel;
 			if (t->index[k] < 0 || (k == 0 && pre && t->index[0] == t->begin))
 				continue;
-			rel = cursor + (t->index[k] - (t->begin + (int32_t)pre));
+			if (eac && k == 1) {
+				put_file(o, &d->files[data->file]);
+				cur_file = data->file;
+				cursor = 0;
+				bytepos = 0;
+			}
+			rel = eac && k ? t->index[k] - t->start
+				       : cursor + (t->index[k] - (t->begin + (int32_t)pre));
 			if (rel < cursor) /* an INDEX 00 inside a generated pregap */
 				return dimg_err(err, DIMG_EUNSUPPORTED, DIMG_OFFSET_NONE,
 						"track %d: INDEX %02d inside a PREGAP", t->number,
@@ -630,8 +723,8 @@ int cd_cue_write(const struct cd_disc *d, struct cd_text_out *o, struct dimg_err
 			put_msf(o, (int32_t)post);
 			cd_out_printf(o, "\n");
 		}
-		cursor += (int32_t)stored;
-		bytepos += (uint64_t)stored * cd_tmodes[t->mode].sector_size;
+		cursor += (int32_t)data->sectors;
+		bytepos += (uint64_t)data->sectors * cd_tmodes[t->mode].sector_size;
 	}
 	if (o->failed)
 		return dimg_err(err, DIMG_ENOMEM, DIMG_OFFSET_NONE, "out of memory");

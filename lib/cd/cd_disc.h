@@ -113,6 +113,12 @@ struct cd_track {
 	/* Parse time only (cue/toc): the FILE the track's INDEX times refer
 	 * to, -1 none; index[] holds file-relative frames until layout. */
 	int file;
+	/* Parse time only (cue): INDEX 00 is in the FILE before `file` (EAC's
+	 * "noncompliant" sheets: the pregap ends the previous FILE, INDEX 01
+	 * begins a new one at 00:00:00), and where the track's first INDEX
+	 * is in the sheet, for layout errors (line 0: unknown). */
+	bool pregap_in_prev_file;
+	int first_line, first_col;
 };
 
 struct cd_disc {

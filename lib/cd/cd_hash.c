@@ -6,11 +6,12 @@
  * (MD5 alone is as slow as SHA-1 and CRC32 together on CPUs with SHA
  * extensions), so the work is bounded by the slowest share, not the sum.
  *
- * What is hashed: the bytes of each track as its file stores them (the
- * pregap included when the file holds it; generated PREGAP/POSTGAP are not
- * in any file and not hashed) - Redump's per-track hashes - and, for the
- * whole image, those bytes in track order, which for one BIN or ISO is the
- * file itself.
+ * What is hashed: the bytes of each track's stored sectors, begin to end,
+ * in segment order whatever files hold them (the pregap included when a
+ * file holds it, also when it ends the previous track's file as in EAC's
+ * noncompliant sheets; generated PREGAP/POSTGAP are not in any file and not
+ * hashed) - Redump's per-track hashes - and, for the whole image, those
+ * bytes in track order, which for one BIN or ISO is the file itself.
  */
 #include "cd/cd_disc.h"
 

@@ -32,6 +32,37 @@ static struct cd_disc *parse(const char *text, uint64_t file_size, struct dimg_e
 	return NULL;
 }
 
+/* Like parse(), with one size per FILE (in sheet order). */
+static struct cd_disc *parse_sizes(const char *text, const uint64_t *sizes, int n,
+				   struct dimg_error *err)
+{
+	struct cd_disc *d = cd_disc_new();
+	assert_non_null(d);
+	dimg_error_clear(err);
+	if (cd_cue_parse(d, text, strlen(text), "t.cue", err) == 0) {
+		assert_int_equal(d->nfiles, n);
+		for (int i = 0; i < d->nfiles; i++)
+			d->files[i].size = sizes[i];
+		if (cd_cue_layout(d, err) == 0)
+			return d;
+	}
+	cd_disc_free(d);
+	return NULL;
+}
+
+static void expect_seg(const struct cd_disc *d, int track, int k, int file, uint64_t offset,
+		       uint32_t sectors)
+{
+	const struct cd_track *t = &d->tracks[track - 1];
+	const struct cd_seg *g;
+	assert_true(k < t->nsegs);
+	g = &d->segs[t->first_seg + k];
+	if (g->file != file || g->offset != offset || g->sectors != sectors)
+		fail_msg("track %d segment %d: file %d offset %llu sectors %u, want %d %llu %u",
+			 track, k, g->file, (unsigned long long)g->offset, g->sectors, file,
+			 (unsigned long long)offset, sectors);
+}
+
 static void expect_error(const char *text, const char *where, const char *what)
 {
 	struct dimg_error err;
@@ -162,6 +193,165 @@ static void test_writer_round_trip(void **state)
 	free(o.buf);
 }
 
+/* EAC's "noncompliant" layout: each pregap (INDEX 00) ends the previous
+ * FILE, INDEX 01 begins the next; in canonical writer form, so the writer
+ * must give it back unchanged. */
+static const char eac_sheet[] =
+    "FILE \"01.wav\" WAVE\n  TRACK 01 AUDIO\n    INDEX 01 00:00:00\n"
+    "  TRACK 02 AUDIO\n    INDEX 00 00:03:35\n"
+    "FILE \"02.wav\" WAVE\n    INDEX 01 00:00:00\n    INDEX 02 00:01:00\n"
+    "  TRACK 03 AUDIO\n    PREGAP 00:00:02\n    INDEX 00 00:02:70\n"
+    "FILE \"03.wav\" WAVE\n    INDEX 01 00:00:00\n    POSTGAP 00:00:04\n";
+static const uint64_t eac_sizes[] = {2352u * 300, 2352u * 250, 2352u * 200};
+
+static void test_eac_pregap_in_previous_file(void **state)
+{
+	struct dimg_error err;
+	struct cd_disc *d = parse_sizes(eac_sheet, eac_sizes, 3, &err);
+	const struct cd_track *t;
+	(void)state;
+	if (!d)
+		fail_msg("%s", err.message);
+	assert_int_equal(d->ntracks, 3);
+	/* track 1 ends where track 2's INDEX 00 starts in 01.wav */
+	t = &d->tracks[0];
+	assert_int_equal(t->begin, 0);
+	assert_int_equal(t->start, 0);
+	assert_int_equal(t->end, 260);
+	assert_int_equal(t->nsegs, 1);
+	expect_seg(d, 1, 0, 0, 0, 260);
+	/* track 2: the last 40 sectors of 01.wav, then all of 02.wav but the
+	 * 30 that are track 3's pregap */
+	t = &d->tracks[1];
+	assert_int_equal(t->begin, 260);
+	assert_int_equal(t->index[0], 260);
+	assert_int_equal(t->start, 300);
+	assert_int_equal(t->index[1], 300);
+	assert_int_equal(t->index[2], 375);
+	assert_int_equal(t->end, 520);
+	assert_int_equal(t->nsegs, 2);
+	expect_seg(d, 2, 0, 0, 2352u * 260, 40);
+	expect_seg(d, 2, 1, 1, 0, 220);
+	/* track 3: generated PREGAP, the end of 02.wav, 03.wav, POSTGAP */
+	t = &d->tracks[2];
+	assert_int_equal(t->begin, 520);
+	assert_int_equal(t->index[0], 522);
+	assert_int_equal(t->start, 552);
+	assert_int_equal(t->end, 552 + 200 + 4);
+	assert_int_equal(t->nsegs, 4);
+	expect_seg(d, 3, 0, -1, 0, 2);
+	expect_seg(d, 3, 1, 1, 2352u * 220, 30);
+	expect_seg(d, 3, 2, 2, 0, 200);
+	expect_seg(d, 3, 3, -1, 0, 4);
+	assert_int_equal(d->leadout, 756);
+	assert_int_equal(cd_disc_validate(d, &err), 0);
+	assert_ptr_equal(cd_disc_track_at(d, 299), &d->tracks[1]);
+	cd_disc_free(d);
+}
+
+static void test_eac_writer_round_trip(void **state)
+{
+	struct dimg_error err;
+	struct cd_text_out o = {0};
+	struct cd_disc *d = parse_sizes(eac_sheet, eac_sizes, 3, &err), *e;
+	(void)state;
+	if (!d)
+		fail_msg("%s", err.message);
+	assert_int_equal(cd_cue_write(d, &o, &err), 0);
+	assert_false(o.failed);
+	assert_int_equal(o.len, strlen(eac_sheet));
+	assert_memory_equal(o.buf, eac_sheet, o.len);
+	e = parse_sizes(o.buf, eac_sizes, 3, &err);
+	assert_non_null(e);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(e->tracks[i].begin, d->tracks[i].begin);
+		assert_int_equal(e->tracks[i].end, d->tracks[i].end);
+		assert_memory_equal(e->tracks[i].index, d->tracks[i].index,
+				    sizeof(d->tracks[i].index));
+	}
+	cd_disc_free(e);
+	free(o.buf);
+	/* a pregap that does not reach the end of its FILE is no cue shape */
+	d->files[0].size += 2352;
+	o = (struct cd_text_out){0};
+	assert_int_equal(cd_cue_write(d, &o, &err), DIMG_EUNSUPPORTED);
+	free(o.buf);
+	cd_disc_free(d);
+}
+
+static void test_eac_edges(void **state)
+{
+	struct dimg_error err;
+	struct cd_disc *d;
+	const uint64_t sz[] = {2352u * 100, 2352u * 50};
+	(void)state;
+	/* INDEX 00 at the very end of the previous FILE: an empty pregap */
+	d = parse_sizes("FILE \"a.bin\" BINARY\nTRACK 01 AUDIO\nINDEX 01 00:00:00\n"
+			"TRACK 02 AUDIO\nINDEX 00 00:01:25\nFILE \"b.bin\" BINARY\n"
+			"INDEX 01 00:00:00\n",
+			sz, 2, &err);
+	if (!d)
+		fail_msg("%s", err.message);
+	assert_int_equal(d->tracks[0].end, 100);
+	assert_int_equal(d->tracks[1].begin, 100);
+	assert_int_equal(d->tracks[1].index[0], 100);
+	assert_int_equal(d->tracks[1].start, 100);
+	assert_int_equal(d->tracks[1].end, 150);
+	assert_int_equal(d->tracks[1].nsegs, 1);
+	expect_seg(d, 2, 0, 1, 0, 50);
+	cd_disc_free(d);
+	/* a pregap that is all of its FILE (the first INDEX in it) */
+	d = parse_sizes("FILE \"a.bin\" BINARY\nTRACK 01 AUDIO\nINDEX 00 00:00:00\n"
+			"FILE \"b.bin\" BINARY\nINDEX 01 00:00:00\n",
+			sz, 2, &err);
+	if (!d)
+		fail_msg("%s", err.message);
+	assert_int_equal(d->tracks[0].begin, 0);
+	assert_int_equal(d->tracks[0].start, 100);
+	assert_int_equal(d->tracks[0].end, 150);
+	expect_seg(d, 1, 0, 0, 0, 100);
+	expect_seg(d, 1, 1, 1, 0, 50);
+	cd_disc_free(d);
+}
+
+static void test_eac_errors(void **state)
+{
+	struct dimg_error err;
+	struct cd_disc *d;
+	const uint64_t sz[] = {2352u * 100, 2352u * 50, 2352u * 50};
+	(void)state;
+	/* INDEX 00 beyond the end of the previous FILE: the line of INDEX 00 */
+	d = parse_sizes("FILE \"a.bin\" BINARY\nTRACK 01 AUDIO\nINDEX 01 00:00:00\n"
+			"TRACK 02 AUDIO\nINDEX 00 00:01:26\nFILE \"b.bin\" BINARY\n"
+			"INDEX 01 00:00:00\n",
+			sz, 2, &err);
+	assert_null(d);
+	if (!strstr(err.message, "t.cue:5:10:") || !strstr(err.message, "INDEX 00 of track 2") ||
+	    !strstr(err.message, "\"a.bin\" has only 235200"))
+		fail_msg("%s", err.message);
+	/* INDEX 01 must begin the new FILE */
+	expect_error("FILE \"a.bin\" BINARY\nTRACK 01 AUDIO\nINDEX 01 00:00:00\n"
+		     "TRACK 02 AUDIO\nINDEX 00 00:01:00\nFILE \"b.bin\" BINARY\n"
+		     "INDEX 01 00:00:05\n",
+		     "t.cue:7:10:", "must be 00:00:00");
+	/* a FILE between INDEX 00 and INDEX 01 would drop its bytes */
+	expect_error("FILE \"a.bin\" BINARY\nTRACK 01 AUDIO\nINDEX 01 00:00:00\n"
+		     "TRACK 02 AUDIO\nINDEX 00 00:01:00\nFILE \"b.bin\" BINARY\n"
+		     "FILE \"c.bin\" BINARY\nINDEX 01 00:00:00\n",
+		     "t.cue:8:1:", "\"b.bin\" between its INDEX 00 and INDEX 01");
+	/* only INDEX 01 may move to the new FILE, and only after an INDEX 00 */
+	expect_error("FILE \"a.bin\" BINARY\nTRACK 01 AUDIO\nINDEX 00 00:00:00\n"
+		     "INDEX 01 00:00:10\nFILE \"b.bin\" BINARY\nINDEX 02 00:00:00\n",
+		     "t.cue:6:1:", "INDEX 02 of track 1 in another FILE");
+	expect_error("FILE \"a.bin\" BINARY\nTRACK 01 AUDIO\nINDEX 01 00:00:00\n"
+		     "TRACK 02 AUDIO\nFILE \"b.bin\" BINARY\nINDEX 01 00:00:00\n",
+		     "t.cue:6:1:", "INDEX 01 of track 2 in another FILE");
+	expect_error("FILE \"a.bin\" BINARY\nTRACK 01 AUDIO\nINDEX 01 00:00:00\n"
+		     "TRACK 02 AUDIO\nINDEX 00 00:01:00\nFILE \"b.bin\" BINARY\n"
+		     "INDEX 00 00:00:00\n",
+		     "t.cue:7:", "INDEX 00 given twice");
+}
+
 static void test_stored_raw_forms(void **state)
 {
 	uint8_t user[2336], raw[CD_RAW], back[CD_RAW];
@@ -211,6 +401,10 @@ int main(void)
 		cmocka_unit_test(test_sessions_and_split_files),
 		cmocka_unit_test(test_short_file_and_overlap),
 		cmocka_unit_test(test_writer_round_trip),
+		cmocka_unit_test(test_eac_pregap_in_previous_file),
+		cmocka_unit_test(test_eac_writer_round_trip),
+		cmocka_unit_test(test_eac_edges),
+		cmocka_unit_test(test_eac_errors),
 		cmocka_unit_test(test_stored_raw_forms),
 		cmocka_unit_test(test_tmode_names),
 	};
