@@ -45,7 +45,8 @@ static bool in_use(const char *mp)
 			for (size_t i = 0; path[i] && o + 1 < sizeof(un); i++) {
 				if (path[i] == '\\' && path[i + 1] && path[i + 2] && path[i + 3]) {
 					un[o++] = (char)(((path[i + 1] - '0') << 6) |
-							 ((path[i + 2] - '0') << 3) | (path[i + 3] - '0'));
+							 ((path[i + 2] - '0') << 3) |
+							 (path[i + 3] - '0'));
 					i += 3;
 				} else {
 					un[o++] = path[i];
@@ -96,7 +97,7 @@ int mnt_run(const struct mnt_options *o)
 	struct dimg_image *img = NULL;
 	struct dimg_fs *fs = NULL;
 	struct dimg_error err;
-	struct dimg_fs_options fo = { .view = o->view, .session = o->session, .track = o->track };
+	struct dimg_fs_options fo = {.view = o->view, .session = o->session, .track = o->track};
 	struct mnt m;
 	struct fuse_session *se = NULL;
 	struct fuse_args args = FUSE_ARGS_INIT(0, NULL);
@@ -115,8 +116,9 @@ int mnt_run(const struct mnt_options *o)
 		struct dimg_error e2;
 		int n, naudio = 0;
 		dimg_error_clear(&e2);
-		n = o->audio && !o->track && err.code == DIMG_EUNKNOWN ? dimg_tracks(img, t, 99, &e2)
-								     : 0;
+		n = o->audio && !o->track && err.code == DIMG_EUNKNOWN
+			? dimg_tracks(img, t, 99, &e2)
+			: 0;
 		for (int i = 0; i < n && i < 99; i++)
 			naudio += t[i].audio;
 		if (!naudio) {
@@ -134,7 +136,8 @@ int mnt_run(const struct mnt_options *o)
 		}
 	}
 	if (in_use(o->mountpoint)) {
-		fprintf(stderr, "dimg: %s: mount point is in use (unmount it first: dimg umount %s)\n",
+		fprintf(stderr,
+			"dimg: %s: mount point is in use (unmount it first: dimg umount %s)\n",
 			o->mountpoint, o->mountpoint);
 		goto out;
 	}
@@ -149,8 +152,8 @@ int mnt_run(const struct mnt_options *o)
 	g_foreground = o->foreground;
 	m.log = log_msg;
 	/* max_read: large reads; ro: the kernel refuses writes with EROFS */
-	snprintf(optbuf, sizeof(optbuf), "ro,fsname=dimg:%s,subtype=dimg,max_read=%u%s%s",
-		 o->image, MNT_MAX_READ, o->fuse_opts ? "," : "", o->fuse_opts ? o->fuse_opts : "");
+	snprintf(optbuf, sizeof(optbuf), "ro,fsname=dimg:%s,subtype=dimg,max_read=%u%s%s", o->image,
+		 m.max_read, o->fuse_opts ? "," : "", o->fuse_opts ? o->fuse_opts : "");
 	if (fuse_opt_add_arg(&args, "dimg") || fuse_opt_add_arg(&args, "-o") ||
 	    fuse_opt_add_arg(&args, optbuf) || (o->debug && fuse_opt_add_arg(&args, "-d"))) {
 		fprintf(stderr, "dimg: out of memory\n");
@@ -164,7 +167,8 @@ int mnt_run(const struct mnt_options *o)
 	if (fuse_set_signal_handlers(se) != 0)
 		goto out_se;
 	if (fuse_session_mount(se, o->mountpoint) != 0) {
-		fprintf(stderr, "dimg: %s: cannot mount (is fuse3 installed and /dev/fuse there?)\n",
+		fprintf(stderr,
+			"dimg: %s: cannot mount (is fuse3 installed and /dev/fuse there?)\n",
 			o->mountpoint);
 		goto out_sig;
 	}

@@ -42,8 +42,7 @@ static fuse_ino_t to_fuse(const struct mnt *m, dimg_ino ino)
 	return ino == m->root ? FUSE_ROOT_ID : (fuse_ino_t)ino;
 }
 
-static void mnt_logf(struct mnt *m, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+static void mnt_logf(struct mnt *m, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void mnt_logf(struct mnt *m, const char *fmt, ...)
 {
 	char buf[1024];
@@ -58,19 +57,25 @@ static void mnt_logf(struct mnt *m, const char *fmt, ...)
 static int to_errno(int code)
 {
 	switch (code) {
-	case DIMG_ENOTFOUND: return ENOENT;
-	case DIMG_ENOMEM: return ENOMEM;
-	case DIMG_ENOTDIR: return ENOTDIR;
-	case DIMG_EISDIR: return EISDIR;
-	case DIMG_EINVAL: return EINVAL;
-	default: return EIO;
+	case DIMG_ENOTFOUND:
+		return ENOENT;
+	case DIMG_ENOMEM:
+		return ENOMEM;
+	case DIMG_ENOTDIR:
+		return ENOTDIR;
+	case DIMG_EISDIR:
+		return EISDIR;
+	case DIMG_EINVAL:
+		return EINVAL;
+	default:
+		return EIO;
 	}
 }
 
 static void fill_stat(const struct mnt *m, const struct dimg_stat *d, struct stat *st)
 {
-	static const mode_t fmt[] = { 0, S_IFREG, S_IFDIR, S_IFLNK, S_IFCHR, S_IFBLK, S_IFIFO,
-				      S_IFSOCK };
+	static const mode_t fmt[] = {0,	      S_IFREG, S_IFDIR, S_IFLNK,
+				     S_IFCHR, S_IFBLK, S_IFIFO, S_IFSOCK};
 	memset(st, 0, sizeof(*st));
 	/* hard links share one inode number */
 	st->st_ino = d->link_id ? (ino_t)(d->link_id & ~(1ull << 63)) : (ino_t)to_fuse(m, d->ino);
@@ -104,8 +109,7 @@ static bool is_boot_file(const struct mnt *m, fuse_ino_t ino)
 
 static bool is_audio_file(const struct mnt *m, fuse_ino_t ino)
 {
-	return m->audio && ino >= MNT_AUDIO_FIRST &&
-	       ino < MNT_AUDIO_FIRST + (fuse_ino_t)m->naudio;
+	return m->audio && ino >= MNT_AUDIO_FIRST && ino < MNT_AUDIO_FIRST + (fuse_ino_t)m->naudio;
 }
 
 static void synth_name(const struct mnt *m, fuse_ino_t ino, char *buf, size_t size)
@@ -117,7 +121,9 @@ static void synth_name(const struct mnt *m, fuse_ino_t ino, char *buf, size_t si
 	} else if (is_boot_file(m, ino)) {
 		const struct dimg_boot_entry *b = &m->boot_ents[ino - MNT_BOOT_FIRST];
 		snprintf(buf, size, "boot-%d-%s.img", b->index,
-			 b->platform == 0 ? "bios" : b->platform == 0xEF ? "efi" : "other");
+			 b->platform == 0      ? "bios"
+			 : b->platform == 0xEF ? "efi"
+					       : "other");
 	} else {
 		snprintf(buf, size, "track%02d.wav", m->tracks[ino - MNT_AUDIO_FIRST].number);
 	}
@@ -263,7 +269,7 @@ static struct mnt_dir *dir_get(struct mnt *m, dimg_ino ino, struct dimg_error *e
 		return NULL;
 	}
 	d->ino = ino;
-	struct collect c = { d, 0, false };
+	struct collect c = {d, 0, false};
 	int rc = dimg_fs_readdir(m->fs, ino, collect_cb, &c, err);
 	if (c.nomem) {
 		dir_free(d);
@@ -292,8 +298,9 @@ static struct mnt_dir *dir_get(struct mnt *m, dimg_ino ino, struct dimg_error *e
 			for (size_t i = 0; i < m->dir_cap; i++) {
 				if (!m->dirs[i])
 					continue;
-				size_t k = (size_t)((m->dirs[i]->ino * 0x9E3779B97F4A7C15ull) >> 17) &
-					   (cap - 1);
+				size_t k =
+				    (size_t)((m->dirs[i]->ino * 0x9E3779B97F4A7C15ull) >> 17) &
+				    (cap - 1);
 				while (t[k])
 					k = (k + 1) & (cap - 1);
 				t[k] = m->dirs[i];
@@ -339,6 +346,23 @@ static const struct mnt_ent *dir_find(const struct mnt_dir *d, const char *name)
 
 /* ---- setup --------------------------------------------------------------- */
 
+unsigned mnt_max_read(void)
+{
+	unsigned long pmax = 1048576;
+	unsigned r;
+	FILE *f = fopen("/proc/sys/fs/pipe-max-size", "r");
+	if (f) {
+		if (fscanf(f, "%lu", &pmax) != 1)
+			pmax = 1048576;
+		fclose(f);
+	}
+	/* data + header + three pages of slack within the pipe limit */
+	r = pmax < MNT_MAX_READ + 16384u ? (unsigned)(pmax > 16384u ? pmax - 16384u : 0)
+					 : MNT_MAX_READ;
+	r &= ~4095u;
+	return r < MNT_MIN_READ ? MNT_MIN_READ : r;
+}
+
 int mnt_init(struct mnt *m, struct dimg_image *img, struct dimg_fs *fs, const char *image,
 	     bool boot, bool audio)
 {
@@ -351,6 +375,7 @@ int mnt_init(struct mnt *m, struct dimg_image *img, struct dimg_fs *fs, const ch
 	m->rock_ridge = fs && dimg_fs_view(fs) == DIMG_VIEW_ROCKRIDGE;
 	m->mtime = stat(image, &ist) == 0 ? ist.st_mtime : 0;
 	m->raw_fd = dimg_image_raw_fd(img);
+	m->max_read = mnt_max_read();
 	m->uid = getuid();
 	m->gid = getgid();
 	m->r = &mnt_fuse_reply;
@@ -579,8 +604,7 @@ void mnt_opendir(struct mnt *m, fuse_req_t req, fuse_ino_t ino, struct fuse_file
 	m->r->open(req, fi);
 }
 
-void mnt_readdir(struct mnt *m, fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
-		 bool plus)
+void mnt_readdir(struct mnt *m, fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, bool plus)
 {
 	struct dimg_error err;
 	char *buf;
@@ -663,10 +687,13 @@ void mnt_readdir(struct mnt *m, fuse_req_t req, fuse_ino_t ino, size_t size, off
 		if (plus) {
 			/* "." and ".." must not be looked up by the kernel */
 			if (o < 2)
-				memset(&e, 0, sizeof(e)), e.attr.st_ino = st.ino, e.attr.st_mode = S_IFDIR;
-			want = m->r->add_direntry_plus(req, buf + used, size - used, name, &e, o + 1);
+				memset(&e, 0, sizeof(e)), e.attr.st_ino = st.ino,
+							  e.attr.st_mode = S_IFDIR;
+			want =
+			    m->r->add_direntry_plus(req, buf + used, size - used, name, &e, o + 1);
 		} else {
-			want = m->r->add_direntry(req, buf + used, size - used, name, &e.attr, o + 1);
+			want =
+			    m->r->add_direntry(req, buf + used, size - used, name, &e.attr, o + 1);
 		}
 		if (want > size - used)
 			break;
@@ -712,11 +739,12 @@ static int xattr_value(struct mnt *m, fuse_ino_t ino, const char *name, char *ou
 		return (int)(o < size ? o : size);
 	}
 	if (!strcmp(name, "user.dimg.flags")) {
-		int o = snprintf(out, size, "%s%s%s%s%s", st.flags & DIMG_STAT_ZISOFS ? "zisofs " : "",
-				 st.flags & DIMG_STAT_MULTIEXTENT ? "multi-extent " : "",
-				 st.flags & DIMG_STAT_HIDDEN ? "hidden " : "",
-				 st.flags & DIMG_STAT_INTERLEAVED ? "interleaved " : "",
-				 st.flags & DIMG_STAT_RELOCATED ? "relocated " : "");
+		int o =
+		    snprintf(out, size, "%s%s%s%s%s", st.flags & DIMG_STAT_ZISOFS ? "zisofs " : "",
+			     st.flags & DIMG_STAT_MULTIEXTENT ? "multi-extent " : "",
+			     st.flags & DIMG_STAT_HIDDEN ? "hidden " : "",
+			     st.flags & DIMG_STAT_INTERLEAVED ? "interleaved " : "",
+			     st.flags & DIMG_STAT_RELOCATED ? "relocated " : "");
 		if (o > 0 && out[o - 1] == ' ')
 			out[--o] = 0;
 		return o;
@@ -730,12 +758,10 @@ static int xattr_value(struct mnt *m, fuse_ino_t ino, const char *name, char *ou
 	return -ENODATA;
 }
 
-static const char *const xattr_names[] = { "user.dimg.extents", "user.dimg.flags",
-					   "user.dimg.view", "user.dimg.format",
-					   "user.dimg.container" };
+static const char *const xattr_names[] = {"user.dimg.extents", "user.dimg.flags", "user.dimg.view",
+					  "user.dimg.format", "user.dimg.container"};
 
-void mnt_getxattr(struct mnt *m, fuse_req_t req, fuse_ino_t ino, const char *name,
-		  size_t size)
+void mnt_getxattr(struct mnt *m, fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
 {
 	char buf[4096];
 	int n = xattr_value(m, ino, name, buf, sizeof(buf));
@@ -773,11 +799,26 @@ void mnt_listxattr(struct mnt *m, fuse_req_t req, fuse_ino_t ino, size_t size)
 
 /* ---- libfuse binding ------------------------------------------------------ */
 
-static int r_err(fuse_req_t req, int e) { return fuse_reply_err(req, e); }
-static int r_entry(fuse_req_t req, const struct fuse_entry_param *e) { return fuse_reply_entry(req, e); }
-static int r_attr(fuse_req_t req, const struct stat *st, double t) { return fuse_reply_attr(req, st, t); }
-static int r_buf(fuse_req_t req, const char *b, size_t n) { return fuse_reply_buf(req, b, n); }
-static int r_readlink(fuse_req_t req, const char *l) { return fuse_reply_readlink(req, l); }
+static int r_err(fuse_req_t req, int e)
+{
+	return fuse_reply_err(req, e);
+}
+static int r_entry(fuse_req_t req, const struct fuse_entry_param *e)
+{
+	return fuse_reply_entry(req, e);
+}
+static int r_attr(fuse_req_t req, const struct stat *st, double t)
+{
+	return fuse_reply_attr(req, st, t);
+}
+static int r_buf(fuse_req_t req, const char *b, size_t n)
+{
+	return fuse_reply_buf(req, b, n);
+}
+static int r_readlink(fuse_req_t req, const char *l)
+{
+	return fuse_reply_readlink(req, l);
+}
 static int r_data(fuse_req_t req, int fd, off_t off, size_t size)
 {
 	struct fuse_bufvec bv = FUSE_BUFVEC_INIT(size);
@@ -786,9 +827,18 @@ static int r_data(fuse_req_t req, int fd, off_t off, size_t size)
 	bv.buf[0].pos = off;
 	return fuse_reply_data(req, &bv, FUSE_BUF_SPLICE_MOVE);
 }
-static int r_open(fuse_req_t req, const struct fuse_file_info *fi) { return fuse_reply_open(req, fi); }
-static int r_statfs(fuse_req_t req, const struct statvfs *st) { return fuse_reply_statfs(req, st); }
-static int r_xattr(fuse_req_t req, size_t n) { return fuse_reply_xattr(req, n); }
+static int r_open(fuse_req_t req, const struct fuse_file_info *fi)
+{
+	return fuse_reply_open(req, fi);
+}
+static int r_statfs(fuse_req_t req, const struct statvfs *st)
+{
+	return fuse_reply_statfs(req, st);
+}
+static int r_xattr(fuse_req_t req, size_t n)
+{
+	return fuse_reply_xattr(req, n);
+}
 static size_t r_add(fuse_req_t req, char *buf, size_t bs, const char *name, const struct stat *st,
 		    off_t off)
 {
@@ -801,28 +851,47 @@ static size_t r_add_plus(fuse_req_t req, char *buf, size_t bs, const char *name,
 }
 
 const struct mnt_reply mnt_fuse_reply = {
-	.err = r_err, .entry = r_entry, .attr = r_attr, .buf = r_buf, .data = r_data,
-	.readlink = r_readlink,
-	.open = r_open, .statfs = r_statfs, .xattr = r_xattr, .add_direntry = r_add,
-	.add_direntry_plus = r_add_plus,
+    .err = r_err,
+    .entry = r_entry,
+    .attr = r_attr,
+    .buf = r_buf,
+    .data = r_data,
+    .readlink = r_readlink,
+    .open = r_open,
+    .statfs = r_statfs,
+    .xattr = r_xattr,
+    .add_direntry = r_add,
+    .add_direntry_plus = r_add_plus,
 };
 
 #define M(req) ((struct mnt *)fuse_req_userdata(req))
 
-static void op_lookup(fuse_req_t req, fuse_ino_t p, const char *n) { mnt_lookup(M(req), req, p, n); }
+static void op_lookup(fuse_req_t req, fuse_ino_t p, const char *n)
+{
+	mnt_lookup(M(req), req, p, n);
+}
 static void op_getattr(fuse_req_t req, fuse_ino_t i, struct fuse_file_info *fi)
 {
 	(void)fi;
 	mnt_getattr(M(req), req, i);
 }
-static void op_readlink(fuse_req_t req, fuse_ino_t i) { mnt_readlink(M(req), req, i); }
-static void op_open(fuse_req_t req, fuse_ino_t i, struct fuse_file_info *fi) { mnt_open(M(req), req, i, fi); }
+static void op_readlink(fuse_req_t req, fuse_ino_t i)
+{
+	mnt_readlink(M(req), req, i);
+}
+static void op_open(fuse_req_t req, fuse_ino_t i, struct fuse_file_info *fi)
+{
+	mnt_open(M(req), req, i, fi);
+}
 static void op_read(fuse_req_t req, fuse_ino_t i, size_t s, off_t o, struct fuse_file_info *fi)
 {
 	(void)fi;
 	mnt_read(M(req), req, i, s, o);
 }
-static void op_opendir(fuse_req_t req, fuse_ino_t i, struct fuse_file_info *fi) { mnt_opendir(M(req), req, i, fi); }
+static void op_opendir(fuse_req_t req, fuse_ino_t i, struct fuse_file_info *fi)
+{
+	mnt_opendir(M(req), req, i, fi);
+}
 static void op_readdir(fuse_req_t req, fuse_ino_t i, size_t s, off_t o, struct fuse_file_info *fi)
 {
 	(void)fi;
@@ -839,17 +908,23 @@ static void op_statfs(fuse_req_t req, fuse_ino_t i)
 	(void)i;
 	mnt_statfs(M(req), req);
 }
-static void op_getxattr(fuse_req_t req, fuse_ino_t i, const char *n, size_t s) { mnt_getxattr(M(req), req, i, n, s); }
-static void op_listxattr(fuse_req_t req, fuse_ino_t i, size_t s) { mnt_listxattr(M(req), req, i, s); }
+static void op_getxattr(fuse_req_t req, fuse_ino_t i, const char *n, size_t s)
+{
+	mnt_getxattr(M(req), req, i, n, s);
+}
+static void op_listxattr(fuse_req_t req, fuse_ino_t i, size_t s)
+{
+	mnt_listxattr(M(req), req, i, s);
+}
 static void op_init(void *ud, struct fuse_conn_info *conn)
 {
-	(void)ud;
+	const struct mnt *m = ud;
 	if (conn->capable & FUSE_CAP_SPLICE_WRITE)
 		conn->want |= FUSE_CAP_SPLICE_WRITE;
-	conn->max_readahead = MNT_MAX_READ;
-	conn->max_read = MNT_MAX_READ; /* must match the max_read mount option */
+	conn->max_readahead = m->max_read;
+	conn->max_read = m->max_read; /* must match the max_read mount option */
 	/* libfuse derives the kernel's max_pages from max_write */
-	conn->max_write = MNT_MAX_READ;
+	conn->max_write = m->max_read;
 	conn->want |= FUSE_CAP_READDIRPLUS;
 	conn->want &= ~(unsigned)FUSE_CAP_READDIRPLUS_AUTO;
 	/* more readahead requests in flight than the default 12: the threads
@@ -860,16 +935,16 @@ static void op_init(void *ud, struct fuse_conn_info *conn)
 }
 
 const struct fuse_lowlevel_ops mnt_fuse_ops = {
-	.init = op_init,
-	.lookup = op_lookup,
-	.getattr = op_getattr,
-	.readlink = op_readlink,
-	.open = op_open,
-	.read = op_read,
-	.opendir = op_opendir,
-	.readdir = op_readdir,
-	.readdirplus = op_readdirplus,
-	.statfs = op_statfs,
-	.getxattr = op_getxattr,
-	.listxattr = op_listxattr,
+    .init = op_init,
+    .lookup = op_lookup,
+    .getattr = op_getattr,
+    .readlink = op_readlink,
+    .open = op_open,
+    .read = op_read,
+    .opendir = op_opendir,
+    .readdir = op_readdir,
+    .readdirplus = op_readdirplus,
+    .statfs = op_statfs,
+    .getxattr = op_getxattr,
+    .listxattr = op_listxattr,
 };

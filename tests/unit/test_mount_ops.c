@@ -221,6 +221,28 @@ static void test_xattrs_and_readonly(void **state)
 	assert_int_equal(got.err, EROFS);
 }
 
+/* The read size keeps libfuse's splice path: data, header and three pages
+ * of slack fit in a pipe an unprivileged process may have. */
+static void test_max_read_fits_the_pipe_limit(void **state)
+{
+	unsigned long pmax = 1048576;
+	unsigned r = mnt_max_read();
+	FILE *f = fopen("/proc/sys/fs/pipe-max-size", "r");
+	(void)state;
+	if (f) {
+		assert_int_equal(fscanf(f, "%lu", &pmax), 1);
+		fclose(f);
+	}
+	assert_int_equal(r % 4096u, 0);
+	assert_true(r >= MNT_MIN_READ && r <= MNT_MAX_READ);
+	if (pmax >= MNT_MIN_READ + 16384u)
+		assert_true(r + 3u * 4096u + 16u <= pmax);
+	if (pmax >= MNT_MAX_READ + 16384u)
+		assert_int_equal(r, MNT_MAX_READ);
+	else if (pmax >= MNT_MIN_READ + 16384u)
+		assert_true(r + 16384u + 4096u > pmax); /* not needlessly small */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -228,6 +250,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_readdir_and_links, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_eio_is_logged_not_fatal, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_xattrs_and_readonly, setup, teardown),
+		cmocka_unit_test(test_max_read_fits_the_pipe_limit),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
