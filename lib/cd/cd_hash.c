@@ -11,7 +11,9 @@
  * file holds it, also when it ends the previous track's file as in EAC's
  * noncompliant sheets; generated PREGAP/POSTGAP are not in any file and not
  * hashed) - Redump's per-track hashes - and, for the whole image, those
- * bytes in track order, which for one BIN or ISO is the file itself.
+ * bytes in track order, which for one BIN or ISO is the file itself.  An
+ * image that is not a CD (a DVD or BD ISO, a disk image of any size) is
+ * hashed as the bytes of its file.
  */
 #include "cd/cd_disc.h"
 
@@ -139,77 +141,127 @@ static void put_digests(struct dimg_node *o, unsigned algos, uLong crc,
 	}
 }
 
-/* Reads track t's stored bytes, chunk by chunk, handing each to the
- * workers while the next is read. */
-static int feed_track(const struct cd_disc *d, int ti, struct hasher *h, int *fill, bool *pending,
-		      dimg_progress_fn progress, void *ctx, uint64_t *done, uint64_t total,
-		      struct dimg_error *err)
+struct feed {
+	struct hasher *h;
+	int fill;
+	bool pending;
+	dimg_progress_fn progress;
+	void *ctx;
+	uint64_t done, total;
+};
+
+/* Hands len bytes at off of io (or of map, the same bytes mapped, when not
+ * NULL) to the workers chunk by chunk, reading the next while they hash. */
+static int feed_range(struct feed *fd, int ti, struct dimg_io *io, const uint8_t *map, uint64_t off,
+		      uint64_t left, const char *name, struct dimg_error *err)
+{
+	struct hasher *h = fd->h;
+	while (left) {
+		struct chunk *c = &h->ch[fd->fill];
+		size_t n = left < HASH_CHUNK ? (size_t)left : HASH_CHUNK;
+		if (map) {
+			c->data = map + off;
+#ifdef MADV_POPULATE_READ
+			/* map the chunk's pages here, while the workers hash the
+			 * previous one, so the MD5 worker never waits on faults */
+			{
+				uintptr_t a = (uintptr_t)c->data & ~(uintptr_t)4095;
+				madvise((void *)a, n + ((uintptr_t)c->data - a),
+					MADV_POPULATE_READ);
+			}
+#endif
+		} else {
+			int rc;
+			c->data = c->buf;
+			if ((rc = io_read(io, c->buf, n, off, err))) {
+				dimg_err_what(err, name);
+				return rc;
+			}
+		}
+		c->len = n;
+		c->track = ti;
+		c->track_end = false;
+		off += n;
+		left -= n;
+		if (fd->pending) /* wait for the workers to finish the other chunk */
+			pthread_barrier_wait(&h->bar);
+		h->cur = fd->fill;
+		pthread_barrier_wait(&h->bar); /* start this one */
+		fd->pending = true;
+		fd->fill ^= 1;
+		fd->done += n;
+		if (fd->progress)
+			fd->progress(fd->ctx, fd->done, fd->total);
+	}
+	return 0;
+}
+
+/* An empty chunk closes track ti (its digests are taken). */
+static void feed_end(struct feed *fd, int ti)
+{
+	struct hasher *h = fd->h;
+	struct chunk *c = &h->ch[fd->fill];
+	c->len = 0;
+	c->track = ti;
+	c->track_end = true;
+	if (fd->pending)
+		pthread_barrier_wait(&h->bar);
+	h->cur = fd->fill;
+	pthread_barrier_wait(&h->bar);
+	fd->pending = true;
+	fd->fill ^= 1;
+}
+
+/* Track ti's stored bytes; plain files through the model's read-only
+ * mappings, so the workers read the page cache directly. */
+static int feed_track(const struct cd_disc *d, int ti, struct feed *fd, struct dimg_error *err)
 {
 	const struct cd_track *t = &d->tracks[ti];
 	for (int s = 0; s < t->nsegs; s++) {
 		const struct cd_seg *g = &d->segs[t->first_seg + s];
-		uint64_t off, left;
+		const struct cd_file *f;
+		uint64_t off, len;
+		int rc;
 		if (g->file < 0)
 			continue;
-		const struct cd_file *f = &d->files[g->file];
-		/* plain files are hashed through the model's read-only mappings:
-		 * the workers read the page cache directly, no copy here */
-		const uint8_t *map = f->map;
+		f = &d->files[g->file];
 		off = f->data_off + g->offset;
-		left = (uint64_t)g->sectors * cd_tmodes[t->mode].sector_size;
-		if (map && off + left > f->map_size)
-			map = NULL;
-		while (left) {
-			struct chunk *c = &h->ch[*fill];
-			size_t n = left < HASH_CHUNK ? (size_t)left : HASH_CHUNK;
-			if (map) {
-				c->data = map + off;
-#ifdef MADV_POPULATE_READ
-				/* map the chunk's pages here, while the workers hash
-				 * the previous one, so the MD5 worker never waits on
-				 * page faults */
-				{
-					uintptr_t a = (uintptr_t)c->data & ~(uintptr_t)4095;
-					madvise((void *)a, n + ((uintptr_t)c->data - a),
-						MADV_POPULATE_READ);
-				}
-#endif
-			} else {
-				int rc;
-				c->data = c->buf;
-				if ((rc = io_read(f->io, c->buf, n, off, err))) {
-					dimg_err_what(err, f->name);
-					return rc;
-				}
-			}
-			c->len = n;
-			c->track = ti;
-			c->track_end = false;
-			off += n;
-			left -= n;
-			if (*pending) /* wait for the workers to finish the other chunk */
-				pthread_barrier_wait(&h->bar);
-			h->cur = *fill;
-			pthread_barrier_wait(&h->bar); /* start this one */
-			*pending = true;
-			*fill ^= 1;
-			*done += n;
-			if (progress)
-				progress(ctx, *done, total);
+		len = (uint64_t)g->sectors * cd_tmodes[t->mode].sector_size;
+		rc = feed_range(fd, ti, f->io, f->map && off + len <= f->map_size ? f->map : NULL,
+				off, len, f->name, err);
+		if (rc)
+			return rc;
+	}
+	feed_end(fd, ti);
+	return 0;
+}
+
+/* An image that is not a CD (a DVD or BD ISO, a disk image, any size):
+ * its bytes, mapped when it is a plain file. */
+static int feed_plain(struct dimg_image *img, struct feed *fd, struct dimg_error *err)
+{
+	struct dimg_io *io = img->io;
+	const uint8_t *map = NULL;
+	int rc;
+	if (io->fd >= 0 && io->size && io->size <= SIZE_MAX) {
+		void *m = mmap(NULL, (size_t)io->size, PROT_READ, MAP_SHARED, io->fd, 0);
+		if (m != MAP_FAILED) {
+			madvise(m, (size_t)io->size, MADV_SEQUENTIAL);
+			map = m;
 		}
 	}
-	/* an empty chunk closes the track */
-	struct chunk *c = &h->ch[*fill];
-	c->len = 0;
-	c->track = ti;
-	c->track_end = true;
-	if (*pending)
-		pthread_barrier_wait(&h->bar);
-	h->cur = *fill;
-	pthread_barrier_wait(&h->bar);
-	*pending = true;
-	*fill ^= 1;
-	return 0;
+	rc = feed_range(fd, 0, io, map, 0, io->size, img->path, err);
+	if (rc == 0)
+		feed_end(fd, 0);
+	/* the workers are done with the last chunk only after the caller's
+	 * final barrier; wait for it before unmapping */
+	if (fd->pending) {
+		pthread_barrier_wait(&fd->h->bar);
+		fd->pending = false;
+	}
+	if (map)
+		munmap((void *)map, (size_t)io->size);
+	return rc;
 }
 
 int dimg_hash(struct dimg_image *img, unsigned algos, int per_track, dimg_progress_fn progress,
@@ -219,13 +271,20 @@ int dimg_hash(struct dimg_image *img, unsigned algos, int per_track, dimg_progre
 	struct hasher *h;
 	struct worker w[2];
 	pthread_t th[2];
-	int nthreads = 0, rc = 0, fill = 0;
-	bool pending = false;
-	uint64_t done = 0, total = 0, whole_size = 0;
+	int nthreads = 0, rc = 0, ntracks = d ? d->ntracks : 1;
+	struct feed fd = {.progress = progress, .ctx = ctx};
+	uint64_t whole_size = 0;
 	struct dimg_node *rep = NULL;
 	*report = NULL;
-	if (!d)
-		return err->code;
+	if (!d) {
+		/* not a CD: a plain image of any size is hashed as its bytes */
+		if (err->code != DIMG_EUNSUPPORTED || img->drv->read)
+			return err->code;
+		dimg_error_clear(err);
+		if (per_track)
+			return dimg_err(err, DIMG_EINVAL, DIMG_OFFSET_NONE,
+					"--per-track needs a CD image (this one has no tracks)");
+	}
 	if (!algos || algos >= (1u << NALGO))
 		return dimg_err(err, DIMG_EINVAL, DIMG_OFFSET_NONE, "no hash algorithm chosen");
 	if (!(h = calloc(1, sizeof(*h))))
@@ -234,12 +293,13 @@ int dimg_hash(struct dimg_image *img, unsigned algos, int per_track, dimg_progre
 	/* With per_track every context restarts at each track end; the whole
 	 * image's CRC32 is then combined from the tracks', and its MD5/SHA are
 	 * only known for a single track (hashing twice would halve the speed). */
-	h->per_track = per_track || d->ntracks == 1;
+	h->per_track = per_track || ntracks == 1;
+	fd.h = h;
 	pthread_mutex_init(&h->gate_lock, NULL);
 	pthread_cond_init(&h->gate, NULL);
-	h->digests = calloc((size_t)d->ntracks, sizeof(*h->digests));
-	h->sizes = calloc((size_t)d->ntracks, sizeof(*h->sizes));
-	h->crcs = calloc((size_t)d->ntracks, sizeof(*h->crcs));
+	h->digests = calloc((size_t)ntracks, sizeof(*h->digests));
+	h->sizes = calloc((size_t)ntracks, sizeof(*h->sizes));
+	h->crcs = calloc((size_t)ntracks, sizeof(*h->crcs));
 	h->ch[0].buf = malloc(HASH_CHUNK);
 	h->ch[1].buf = malloc(HASH_CHUNK);
 	rep = node_object(NULL, NULL);
@@ -271,15 +331,17 @@ int dimg_hash(struct dimg_image *img, unsigned algos, int per_track, dimg_progre
 		if (!h->share[1]) /* one algorithm: one worker */
 			h->share[1] = 0;
 	}
-	for (int i = 0; i < d->ntracks; i++)
+	for (int i = 0; d && i < d->ntracks; i++)
 		for (int s = 0; s < d->tracks[i].nsegs; s++) {
 			const struct cd_seg *g = &d->segs[d->tracks[i].first_seg + s];
 			if (g->file >= 0)
 				h->sizes[i] +=
 				    (uint64_t)g->sectors * cd_tmodes[d->tracks[i].mode].sector_size;
 		}
-	for (int i = 0; i < d->ntracks; i++)
-		total += h->sizes[i];
+	if (!d)
+		h->sizes[0] = img->io->size;
+	for (int i = 0; i < ntracks; i++)
+		fd.total += h->sizes[i];
 	if (pthread_barrier_init(&h->bar, NULL, 3) != 0) {
 		rc = dimg_err(err, DIMG_ENOMEM, DIMG_OFFSET_NONE, "cannot create a barrier");
 		goto out;
@@ -302,10 +364,14 @@ int dimg_hash(struct dimg_image *img, unsigned algos, int per_track, dimg_progre
 		rc = dimg_err(err, DIMG_ENOMEM, DIMG_OFFSET_NONE, "cannot start hash threads");
 		goto out;
 	}
-	cd_disc_map_files(d);
-	for (int i = 0; i < d->ntracks && rc == 0; i++)
-		rc = feed_track(d, i, h, &fill, &pending, progress, ctx, &done, total, err);
-	if (pending)
+	if (d) {
+		cd_disc_map_files(d);
+		for (int i = 0; i < d->ntracks && rc == 0; i++)
+			rc = feed_track(d, i, &fd, err);
+	} else {
+		rc = feed_plain(img, &fd, err);
+	}
+	if (fd.pending)
 		pthread_barrier_wait(&h->bar);
 	h->stop = true;
 	pthread_barrier_wait(&h->bar);
@@ -322,12 +388,12 @@ int dimg_hash(struct dimg_image *img, unsigned algos, int per_track, dimg_progre
 	{
 		uint8_t whole[NALGO][32];
 		uLong crc = h->trk[0].crc;
-		bool have_md = !h->per_track || d->ntracks == 1;
-		for (int i = 0; i < d->ntracks; i++)
+		bool have_md = !h->per_track || ntracks == 1;
+		for (int i = 0; i < ntracks; i++)
 			whole_size += h->sizes[i];
 		if (h->per_track) {
 			crc = h->crcs[0];
-			for (int i = 1; i < d->ntracks; i++)
+			for (int i = 1; i < ntracks; i++)
 				crc = crc32_combine(crc, h->crcs[i], (z_off_t)h->sizes[i]);
 		}
 		memset(whole, 0, sizeof(whole));
@@ -337,14 +403,14 @@ int dimg_hash(struct dimg_image *img, unsigned algos, int per_track, dimg_progre
 				continue;
 			if (!h->per_track)
 				EVP_DigestFinal_ex(h->trk[a].md, whole[a], &len);
-			else if (d->ntracks == 1)
+			else if (ntracks == 1)
 				memcpy(whole[a], h->digests[0][a], 32);
 		}
 		node_str(rep, "path", img->path);
 		node_int(rep, "size", (int64_t)whole_size);
 		put_digests(rep, algos, crc, (const uint8_t(*)[32])whole, have_md);
 	}
-	if (per_track) {
+	if (per_track && d) {
 		struct dimg_node *arr = node_array(rep, "tracks");
 		for (int i = 0; i < d->ntracks; i++) {
 			struct dimg_node *o = node_object(arr, NULL);

@@ -295,6 +295,22 @@ def test_hash_whole_image_equals_file_hash(dimg, mixed, tmp_path):
     assert rep["sha256"] == hashlib.sha256(iso.read_bytes()).hexdigest() and "md5" not in rep
 
 
+@pytest.mark.parametrize("size", [5000, 9 * 1024 * 1024 + 1])
+def test_hash_plain_image_of_any_size(dimg, tmp_path, size):
+    """Not a CD (not whole 2048-byte sectors, or a disk image): its bytes."""
+    img = tmp_path / "disk.img"
+    data = os.urandom(size)
+    img.write_bytes(data)
+    rep = json.loads(dimg.ok("hash", "--json", "--algo", "crc32,md5,sha1,sha256", img).stdout)
+    assert rep["size"] == size
+    assert rep["crc32"] == "%08x" % zlib.crc32(data)
+    assert rep["md5"] == hashlib.md5(data).hexdigest()
+    assert rep["sha1"] == hashlib.sha1(data).hexdigest()
+    assert rep["sha256"] == hashlib.sha256(data).hexdigest()
+    r = dimg.run("hash", "--per-track", img)
+    assert r.returncode == 1 and "--per-track needs a CD image" in r.err, r.err
+
+
 def test_hash_bad_algo_is_usage_error(dimg, mixed):
     r = dimg.run("hash", "--algo", "md4", mixed.single)
     assert r.returncode == 2 and "md4" in r.err
