@@ -12,6 +12,7 @@ const struct dimg_container_driver *const dimg_container_drivers[] = {
 	&cue_container_driver,
 	&toc_container_driver,
 	&ccd_container_driver,
+	&nrg_container_driver,
 	&bin_container_driver,
 	NULL,
 };

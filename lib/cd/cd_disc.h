@@ -236,6 +236,21 @@ int cd_cue_layout(struct cd_disc *d, struct dimg_error *err);
 int cd_toc_layout(struct cd_disc *d, struct dimg_error *err);
 int cd_ccd_layout(struct cd_disc *d, struct dimg_error *err);
 
+/* Nero NRG images (read only; cd_nrg.c).  cd_nrg_footer looks at the last
+ * n bytes of a file of file_size bytes: 1 when they end with an NRG footer
+ * whose first chunk lies before it (*chain: its offset, *chain_end: where
+ * the footer starts), -1 when the footer points elsewhere, 0 without one.
+ * cd_nrg_parse builds the model from the last tail_len bytes of the file
+ * (footer and chunk chain; name is used in errors); the model's file 0 is
+ * the image, its size the offset of the chunks, io left to the caller.
+ * cd_nrg_layout checks every stored run lies in the sector data and no two
+ * overlap. */
+int cd_nrg_footer(const uint8_t *last, size_t n, uint64_t file_size, uint64_t *chain,
+		  uint64_t *chain_end);
+int cd_nrg_parse(struct cd_disc *d, const uint8_t *tail, size_t tail_len, uint64_t file_size,
+		 const char *name, struct dimg_error *err);
+int cd_nrg_layout(struct cd_disc *d, struct dimg_error *err);
+
 /* Growable text buffer for the writers. */
 struct cd_text_out {
 	char *buf;

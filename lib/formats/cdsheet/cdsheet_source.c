@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Raw CD containers: a sheet (cue, cdrdao toc, CloneCD ccd) naming files of
- * sectors, and a bare BIN of raw sectors without a sheet.  They all build
+ * sectors, a Nero NRG image (sectors first, its track table in chunks at the
+ * end) and a bare BIN of raw sectors without a sheet.  They all build
  * one disc model; the medium the filesystem drivers see is the cooked user
  * data of every sector by LBA (2048 bytes each; audio and gaps read as
  * zeros), so ISO 9660 extents address it as on the pressed disc.
@@ -16,9 +17,11 @@
 #include <strings.h>
 
 #define SHEET_MAX_BYTES (1u << 20)
+/* Chunk chain of an NRG: a few KiB in practice (99 tracks, CD-TEXT). */
+#define NRG_MAX_CHAIN (1u << 20)
 #define COOKED 2048u
 
-enum sheet_kind { SHEET_CUE, SHEET_TOC, SHEET_CCD, SHEET_BIN };
+enum sheet_kind { SHEET_CUE, SHEET_TOC, SHEET_CCD, SHEET_BIN, SHEET_NRG };
 
 struct sheet_state {
 	enum sheet_kind kind;
@@ -89,6 +92,22 @@ static int bin_probe(struct dimg_io *io, const uint8_t *head, size_t len)
 	return head[15] == 1 || head[15] == 2 ? 50 : 0;
 }
 
+/* NRG: the footer at the end decides, whatever the name. */
+static int nrg_probe(struct dimg_io *io, const uint8_t *head, size_t len)
+{
+	uint8_t last[12];
+	uint64_t chain, end;
+	size_t n = io->size < sizeof(last) ? (size_t)io->size : sizeof(last);
+	(void)head;
+	(void)len;
+	if (n && io_read(io, last, n, io->size - n, NULL) == 0 &&
+	    cd_nrg_footer(last, n, io->size, &chain, &end) == 1)
+		return 95;
+	/* a damaged one: its parser says what is wrong (a real ISO named .nrg
+	 * still goes to the ISO driver, 60) */
+	return ext_is(io->name, "nrg") ? 40 : 0;
+}
+
 static int load_text(struct dimg_image *img, char **out, size_t *len, struct dimg_error *err)
 {
 	size_t n = (size_t)img->io->size;
@@ -141,6 +160,39 @@ static int build_bin(struct dimg_image *img, struct cd_disc *d, struct dimg_erro
 	return cd_disc_validate(d, err);
 }
 
+static int build_nrg(struct dimg_image *img, struct cd_disc *d, struct dimg_error *err)
+{
+	uint64_t size = img->io->size, chain = 0, end = 0;
+	uint8_t last[12], *tail;
+	size_t n = size < sizeof(last) ? (size_t)size : sizeof(last);
+	const char *base = strrchr(img->path, '/');
+	int rc;
+	base = base ? base + 1 : img->path;
+	if (n && (rc = io_read(img->io, last, n, size - n, err)))
+		return rc;
+	/* a missing or bad footer: the parser words the error */
+	if (cd_nrg_footer(last, n, size, &chain, &end) != 1)
+		return cd_nrg_parse(d, last, n, size, base, err);
+	if (size - chain > NRG_MAX_CHAIN)
+		return dimg_err(err, DIMG_ELIMIT, (int64_t)chain,
+				"%s: the chunk chain at byte %llu is %llu bytes, more than %u",
+				base, (unsigned long long)chain, (unsigned long long)(size - chain),
+				NRG_MAX_CHAIN);
+	if (!(tail = malloc((size_t)(size - chain))))
+		return dimg_err(err, DIMG_ENOMEM, DIMG_OFFSET_NONE, "out of memory");
+	rc = io_read(img->io, tail, (size_t)(size - chain), chain, err);
+	if (rc == 0)
+		rc = cd_nrg_parse(d, tail, (size_t)(size - chain), size, base, err);
+	free(tail);
+	if (rc)
+		return rc;
+	d->files[0].io = img->io;
+	d->files[0].borrowed = true;
+	if ((rc = cd_nrg_layout(d, err)))
+		return rc;
+	return cd_disc_validate(d, err);
+}
+
 static int sheet_open(struct dimg_image *img, void *state, enum sheet_kind kind,
 		      struct dimg_error *err)
 {
@@ -153,8 +205,8 @@ static int sheet_open(struct dimg_image *img, void *state, enum sheet_kind kind,
 	if (!d)
 		return dimg_err(err, DIMG_ENOMEM, DIMG_OFFSET_NONE, "out of memory");
 	img->disc = d;
-	if (kind == SHEET_BIN) {
-		rc = build_bin(img, d, err);
+	if (kind == SHEET_BIN || kind == SHEET_NRG) {
+		rc = kind == SHEET_BIN ? build_bin(img, d, err) : build_nrg(img, d, err);
 		goto done;
 	}
 	if ((rc = load_text(img, &text, &len, err)))
@@ -227,6 +279,10 @@ static int ccd_open(struct dimg_image *img, void *state, struct dimg_error *err)
 static int bin_open(struct dimg_image *img, void *state, struct dimg_error *err)
 {
 	return sheet_open(img, state, SHEET_BIN, err);
+}
+static int nrg_open(struct dimg_image *img, void *state, struct dimg_error *err)
+{
+	return sheet_open(img, state, SHEET_NRG, err);
 }
 
 /* Offset of the 2048 bytes of user data in a stored sector. */
@@ -343,3 +399,5 @@ SHEET_DRIVER(ccd_container_driver, "ccd", "clonecd", "CloneCD CCD/IMG/SUB", "ccd
 	     DIMG_DRIVER_READ | DIMG_DRIVER_WRITE, ccd_probe, ccd_open);
 SHEET_DRIVER(bin_container_driver, "bin", NULL, "bare raw 2352-byte sectors without a sheet", "bin",
 	     DIMG_DRIVER_READ, bin_probe, bin_open);
+SHEET_DRIVER(nrg_container_driver, "nrg", "nero", "Nero Burning ROM image (DAO and TAO)", "nrg",
+	     DIMG_DRIVER_READ, nrg_probe, nrg_open);
