@@ -42,6 +42,31 @@ static void print_tracks(FILE *f, const struct dimg_node *sessions)
 	}
 }
 
+/* True when the CD-TEXT blocks say nothing the disc's and tracks' cdtext
+ * lines do not: block 0 alone, decoded, English, single-byte, no genre code,
+ * no copyright flags. */
+static bool blocks_plain(const struct dimg_node *blocks)
+{
+	const struct dimg_node *b = dimg_node_first(blocks);
+	if (!b || dimg_node_next(b))
+		return false;
+	return dimg_node_int(dimg_node_get(b, "decoded")) &&
+	       !strcmp(dimg_node_str(dimg_node_get(b, "language")), "English") &&
+	       dimg_node_int(dimg_node_get(b, "charset_code")) < 0x80 &&
+	       !dimg_node_int(dimg_node_get(b, "copyright")) && !dimg_node_get(b, "genre_code");
+}
+
+/* The disc object; CD-TEXT blocks only when they add something. */
+static void print_disc(FILE *f, const struct dimg_node *disc)
+{
+	fprintf(f, "%s:\n", dimg_node_key(disc));
+	for (const struct dimg_node *c = dimg_node_first(disc); c; c = dimg_node_next(c)) {
+		if (!strcmp(dimg_node_key(c), "cdtext_blocks") && blocks_plain(c))
+			continue;
+		text_child(f, c, 2);
+	}
+}
+
 static int run_info(const struct cli_cmd *cmd, int argc, char **argv)
 {
 	struct cli_args a;
@@ -73,6 +98,9 @@ static int run_info(const struct cli_cmd *cmd, int argc, char **argv)
 			const struct dimg_node *s = dimg_node_first(c);
 			if (!strcmp(dimg_node_key(c), "sessions") && s && dimg_node_get(s, "tracks"))
 				print_tracks(stdout, c);
+			else if (!strcmp(dimg_node_key(c), "disc") && dimg_node_first(c) &&
+				 dimg_node_get(c, "cdtext_blocks"))
+				print_disc(stdout, c);
 			else
 				text_child(stdout, c, 0);
 		}

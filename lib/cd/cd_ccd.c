@@ -900,8 +900,8 @@ static int build(struct ccd_state *st, struct cd_disc *d)
 	d->leadout = d->tracks[n - 1].end;
 
 	if (st->ncdt) {
-		/* CD-TEXT is an extra: a block this decoder cannot read (double-
-		 * byte characters) leaves the disc without text, not unreadable. */
+		/* CD-TEXT is an extra: packs this decoder cannot read leave the
+		 * disc without text, not unreadable. */
 		struct dimg_error e2;
 		dimg_error_clear(&e2);
 		rc = cd_cdtext_decode(d, st->cdt, (size_t)st->ncdt * 18, &e2);
@@ -1071,15 +1071,10 @@ int cd_ccd_write(const struct cd_disc *d, struct cd_text_out *o, struct dimg_err
 	if (d->tracks[d->ntracks - 1].session != d->nsessions)
 		return dimg_err(err, DIMG_EINVAL, DIMG_OFFSET_NONE, "ccd: session %d has no tracks",
 				d->nsessions);
-	for (int t = 0; t <= CD_MAX_TRACKS && !packs; t++)
-		for (int f = 0; f < CDT_COUNT; f++)
-			if (d->text[t][f]) {
-				if ((rc = cd_cdtext_encode(d, &packs, &plen, err)))
-					return rc;
-				if (!packs) /* text only for tracks the disc lacks */
-					t = CD_MAX_TRACKS;
-				break;
-			}
+	/* the source's packs unchanged when there are some, else the model's
+	 * text encoded (all blocks) */
+	if ((d->packs || cd_text_any(d)) && (rc = cd_cdtext_packs(d, &packs, &plen, err)))
+		return rc;
 
 	cd_out_printf(o,
 		      "[CloneCD]\r\nVersion=3\r\n[Disc]\r\nTocEntries=%d\r\nSessions=%d\r\n"

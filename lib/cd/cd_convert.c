@@ -50,6 +50,8 @@ struct conv {
 	int32_t first_lost;
 	struct dimg_node *summary, *losses;
 	struct dimg_error *err;
+	uint8_t *cdt; /* packs for a new CDTEXTFILE */
+	size_t cdt_len;
 };
 
 /* ---- outputs ------------------------------------------------------------ */
@@ -177,13 +179,35 @@ static bool sub_regenerable(const struct cd_disc *d)
 	return true;
 }
 
-static bool has_text(const struct cd_disc *d)
+/* What of the input's CD-TEXT the output cannot say.  A ccd or a cue
+ * (CDTEXTFILE) copies the source's packs when they were kept, and a cue
+ * copies its own CDTEXTFILE; otherwise the packs are made again from the
+ * model, which lacks what the decoder could not read or keep.  A TOC file
+ * (cdrdao's CD_TEXT) holds every block's text, language, MS-JIS/Korean/
+ * Mandarin encoding and genre code, but no copyright flags. */
+static void text_losses(struct conv *c)
 {
-	for (int t = 0; t <= CD_MAX_TRACKS; t++)
-		for (int f = 0; f < CDT_COUNT; f++)
-			if (d->text[t][f])
-				return true;
-	return false;
+	const struct cd_disc *in = c->in;
+	bool exact =
+	    (c->fmt == OF_CUE && in->cdt) || (in->packs && (c->fmt == OF_CCD || c->fmt == OF_CUE));
+	if (!exact && (in->cdtext_loss & CD_CDT_DAMAGED))
+		lose(c, "CD-TEXT strings in packs with a bad CRC or out of sequence");
+	if (!exact && (in->cdtext_loss & CD_CDT_TYPES))
+		lose(c, "CD-TEXT packs the model does not hold (TOC_INFO 0x88/0x89, reserved "
+			"types)");
+	if (!exact && (in->cdtext_loss & CD_CDT_CHARS))
+		lose(c, "CD-TEXT control characters or overlong strings (shown as '?' or cut)");
+	if (c->fmt != OF_TOC)
+		return;
+	for (int b = 0; b < CD_TEXT_BLOCKS; b++) {
+		const struct cd_text_block *k = &in->cdtext[b];
+		if (!cd_text_block_used(in, b))
+			continue;
+		if (k->copyright)
+			lose(c, "CD-TEXT block %d: the copyright flags (0x%02x)", b, k->copyright);
+		if (k->charset > CD_CS_MANDARIN)
+			lose(c, "CD-TEXT block %d: character set 0x%02x", b, k->charset);
+	}
 }
 
 /* The output mode of a track: what the format can store, as close to the
@@ -240,11 +264,8 @@ static int plan_sheet(struct conv *c, const char *base_name)
 	o->nsessions = in->nsessions;
 	o->leadout = in->leadout;
 	memcpy(o->catalog, in->catalog, sizeof(o->catalog));
-	for (int t = 0; t <= CD_MAX_TRACKS; t++)
-		for (int f = 0; f < CDT_COUNT; f++)
-			if (in->text[t][f] && (rc = cd_disc_set_text(o, t, (enum cd_text_field)f,
-								     in->text[t][f], err)))
-				return rc;
+	if ((rc = cd_disc_copy_text(o, in, err)))
+		return rc;
 	if (c->fmt == OF_CUE)
 		for (int i = 0; i < in->nrems; i++)
 			if (!(o->rems[o->nrems++] = strdup(in->rems[i])))
@@ -314,15 +335,32 @@ static int plan_sheet(struct conv *c, const char *base_name)
 			return o->sub_file;
 	}
 	/* CD-TEXT read from a CDTEXTFILE is in the model: toc and ccd carry it,
-	 * a cue names a copy of the file written next to it */
+	 * a cue names a copy of the file written next to it.  A cue made from
+	 * anything else gets a CDTEXTFILE with the source's packs (or the
+	 * model's encoding) when its lines cannot say everything. */
 	if (in->cdtextfile && c->fmt == OF_CUE) {
 		o->cdtextfile =
 		    in->cdt ? strdup_printf("%s.cdt", base_name) : strdup(in->cdtextfile);
 		if (!o->cdtextfile)
 			return dimg_err(err, DIMG_ENOMEM, DIMG_OFFSET_NONE, "out of memory");
 		memcpy(o->text_from_cdt, in->text_from_cdt, sizeof(o->text_from_cdt));
+	} else if (c->fmt == OF_CUE && (in->packs || !cd_cdtext_cue_lines_suffice(in))) {
+		if ((rc = cd_cdtext_packs(in, &c->cdt, &c->cdt_len, err)))
+			return rc;
+		if (c->cdt && !(o->cdtextfile = strdup_printf("%s.cdt", base_name)))
+			return dimg_err(err, DIMG_ENOMEM, DIMG_OFFSET_NONE, "out of memory");
 	} else if (in->cdtextfile && in->cdt_missing) {
 		lose(c, "the CDTEXTFILE reference (\"%s\" is missing)", in->cdtextfile);
+	}
+	text_losses(c);
+	if (c->fmt == OF_CCD && !in->packs && cd_text_any(in)) {
+		/* the ccd writer encodes the text; fail here, before any output */
+		uint8_t *p = NULL;
+		size_t n;
+		rc = cd_cdtext_encode(in, &p, &n, err);
+		free(p);
+		if (rc)
+			return rc;
 	}
 	return cd_disc_validate(o, err);
 }
@@ -544,14 +582,15 @@ static int run_sheet(struct conv *c, const char *out)
 		       : dimg_err(c->err, DIMG_ENOMEM, DIMG_OFFSET_NONE, "out of memory");
 		free(p);
 	}
-	if (rc == 0 && in->cdt && c->out->cdtextfile) {
+	if (rc == 0 && (in->cdt || c->cdt) && c->out->cdtextfile) {
 		char *p = strdup_printf("%s%s", dir_prefix, c->out->cdtextfile);
 		int k = c->nfiles;
 		rc = p ? out_add(c, p, c->err)
 		       : dimg_err(c->err, DIMG_ENOMEM, DIMG_OFFSET_NONE, "out of memory");
 		free(p);
 		if (rc == 0)
-			rc = out_write(c, k, in->cdt, in->cdt_len);
+			rc = c->cdt ? out_write(c, k, c->cdt, c->cdt_len)
+				    : out_write(c, k, in->cdt, in->cdt_len);
 	}
 	free(dir_prefix);
 	for (int i = 0; rc == 0 && i < in->ntracks; i++) {
@@ -622,7 +661,7 @@ static int run_single(struct conv *c, const char *out)
 				     cd_tmodes[in->tracks[i].mode].cue);
 		if (in->catalog[0])
 			lose(c, "the catalog number");
-		if (has_text(in))
+		if (cd_text_any(in))
 			lose(c, "CD-TEXT");
 		if (t->isrc[0] || t->flags)
 			lose(c, "track %d's flags and ISRC", t->number);
@@ -727,6 +766,7 @@ int dimg_convert(struct dimg_image *img, const char *out, const struct dimg_conv
 	if (rc == 0)
 		node_int(c.summary, "sectors_changed", (int64_t)c.lost);
 done:
+	free(c.cdt);
 	free(c.inbuf);
 	free(c.outbuf);
 	cd_disc_free(c.out);

@@ -152,7 +152,7 @@ static int parse_num(struct cue_parser *p, const struct cue_tok *t, int lo, int 
 static int text_field(const char *kw)
 {
 	for (int f = 0; f < CDT_COUNT; f++)
-		if (!strcasecmp(kw, cd_text_names[f]))
+		if (f != CDT_CLOSED && !strcasecmp(kw, cd_text_names[f]))
 			return f;
 	if (!strcasecmp(kw, "UPC_EAN"))
 		return CDT_UPC_ISRC;
@@ -590,13 +590,31 @@ static void put_quoted(struct cd_text_out *o, const char *s)
 	cd_out_printf(o, "\"");
 }
 
+/* True when a line gives v exactly: no quote, no control character. */
+static bool sayable(const char *v)
+{
+	for (; *v; v++)
+		if (*v == '"' || (unsigned char)*v < 0x20 || *v == 0x7F)
+			return false;
+	return true;
+}
+
+/* Block 0's single-byte text as TITLE/PERFORMER/... lines; with a
+ * CDTEXTFILE the rest (other blocks, double-byte text, what a line cannot
+ * say exactly) is in the file alone. */
 static void put_text(struct cd_text_out *o, const struct cd_disc *d, int n, const char *indent)
 {
+	const struct cd_text_block *k = &d->cdtext[0];
+	if (k->raw || k->charset >= 0x80)
+		return;
 	for (int f = 0; f < CDT_COUNT; f++) {
-		if (!d->text[n][f] || (f == CDT_UPC_ISRC && n) || d->text_from_cdt[n][f])
+		const char *v = k->text[n][f];
+		if (!v || (f == CDT_UPC_ISRC && n) || f == CDT_CLOSED || d->text_from_cdt[n][f])
+			continue;
+		if (d->cdtextfile && !sayable(v))
 			continue;
 		cd_out_printf(o, "%s%s ", indent, f == CDT_UPC_ISRC ? "UPC_EAN" : cd_text_names[f]);
-		put_quoted(o, d->text[n][f]);
+		put_quoted(o, v);
 		cd_out_printf(o, "\n");
 	}
 }

@@ -24,7 +24,7 @@ const struct cd_tmode_info cd_tmodes[CD_TM_COUNT] = {
 
 const char *const cd_text_names[CDT_COUNT] = {
     "TITLE",   "PERFORMER", "SONGWRITER", "COMPOSER", "ARRANGER",
-    "MESSAGE", "DISC_ID",   "GENRE",	  "UPC_ISRC",
+    "MESSAGE", "DISC_ID",   "GENRE",	  "UPC_ISRC", "CLOSED",
 };
 
 int cd_tmode_parse(const char *s)
@@ -38,8 +38,10 @@ int cd_tmode_parse(const char *s)
 struct cd_disc *cd_disc_new(void)
 {
 	struct cd_disc *d = calloc(1, sizeof(*d));
-	if (d)
+	if (d) {
 		d->sub_file = d->sub_by_file = -1;
+		d->cdtext[0].language = CD_LANG_ENGLISH;
+	}
 	return d;
 }
 
@@ -54,13 +56,15 @@ void cd_disc_free(struct cd_disc *d)
 		if (d->files[i].io && !d->files[i].borrowed)
 			io_close(d->files[i].io);
 	}
-	for (int t = 0; t <= CD_MAX_TRACKS; t++)
-		for (int f = 0; f < CDT_COUNT; f++)
-			free(d->text[t][f]);
+	for (int b = 0; b < CD_TEXT_BLOCKS; b++)
+		for (int t = 0; t <= CD_MAX_TRACKS; t++)
+			for (int f = 0; f < CDT_COUNT; f++)
+				free(d->cdtext[b].text[t][f]);
 	for (int i = 0; i < d->nrems; i++)
 		free(d->rems[i]);
 	free(d->cdtextfile);
 	free(d->cdt);
+	free(d->packs);
 	free(d);
 }
 
@@ -107,16 +111,76 @@ int cd_disc_add_seg(struct cd_disc *d, struct cd_track *t, int file, uint64_t of
 	return 0;
 }
 
-int cd_disc_set_text(struct cd_disc *d, int track, enum cd_text_field f, const char *val,
-		     struct dimg_error *err)
+int cd_disc_set_btext(struct cd_disc *d, int b, int track, enum cd_text_field f, const char *val,
+		      struct dimg_error *err)
 {
-	if (track < 0 || track > CD_MAX_TRACKS || (unsigned)f >= CDT_COUNT)
+	if (b < 0 || b >= CD_TEXT_BLOCKS || track < 0 || track > CD_MAX_TRACKS ||
+	    (unsigned)f >= CDT_COUNT)
 		return dimg_err(err, DIMG_EINVAL, DIMG_OFFSET_NONE, "CD-TEXT field out of range");
 	char *v = strdup(val);
 	if (!v)
 		return dimg_err(err, DIMG_ENOMEM, DIMG_OFFSET_NONE, "out of memory");
-	free(d->text[track][f]);
-	d->text[track][f] = v;
+	free(d->cdtext[b].text[track][f]);
+	d->cdtext[b].text[track][f] = v;
+	return 0;
+}
+
+int cd_disc_set_text(struct cd_disc *d, int track, enum cd_text_field f, const char *val,
+		     struct dimg_error *err)
+{
+	return cd_disc_set_btext(d, 0, track, f, val, err);
+}
+
+bool cd_text_block_used(const struct cd_disc *d, int b)
+{
+	const struct cd_text_block *k = &d->cdtext[b];
+	if (k->has_genre_code)
+		return true;
+	for (int t = 0; t <= CD_MAX_TRACKS; t++)
+		for (int f = 0; f < CDT_COUNT; f++)
+			if (k->text[t][f])
+				return true;
+	return false;
+}
+
+bool cd_text_any(const struct cd_disc *d)
+{
+	for (int b = 0; b < CD_TEXT_BLOCKS; b++)
+		if (cd_text_block_used(d, b))
+			return true;
+	return false;
+}
+
+int cd_disc_copy_text(struct cd_disc *o, const struct cd_disc *in, struct dimg_error *err)
+{
+	for (int b = 0; b < CD_TEXT_BLOCKS; b++) {
+		const struct cd_text_block *s = &in->cdtext[b];
+		struct cd_text_block *t = &o->cdtext[b];
+		for (int n = 0; n <= CD_MAX_TRACKS; n++)
+			for (int f = 0; f < CDT_COUNT; f++) {
+				int rc;
+				if (s->text[n][f] &&
+				    (rc = cd_disc_set_btext(o, b, n, (enum cd_text_field)f,
+							    s->text[n][f], err)))
+					return rc;
+			}
+		t->charset = s->charset;
+		t->language = s->language;
+		t->copyright = s->copyright;
+		t->raw = s->raw;
+		t->has_genre_code = s->has_genre_code;
+		t->genre_code = s->genre_code;
+	}
+	free(o->packs);
+	o->packs = NULL;
+	o->packs_len = 0;
+	if (in->packs) {
+		if (!(o->packs = malloc(in->packs_len)))
+			return dimg_err(err, DIMG_ENOMEM, DIMG_OFFSET_NONE, "out of memory");
+		memcpy(o->packs, in->packs, in->packs_len);
+		o->packs_len = in->packs_len;
+	}
+	o->cdtext_loss = in->cdtext_loss;
 	return 0;
 }
 

@@ -82,7 +82,9 @@ struct cd_seg {
 	uint32_t sectors;
 };
 
-/* CD-TEXT fields kept per disc (block 0) and per track. */
+/* CD-TEXT fields kept per block, for the disc and per track.  TITLE to
+ * MESSAGE are in the block's character set; DISC_ID, GENRE, CLOSED (pack
+ * 0x8D, "not shown by players") and UPC/ISRC are always single-byte. */
 enum cd_text_field {
 	CDT_TITLE,
 	CDT_PERFORMER,
@@ -93,9 +95,42 @@ enum cd_text_field {
 	CDT_DISC_ID,
 	CDT_GENRE,
 	CDT_UPC_ISRC,
+	CDT_CLOSED,
 	CDT_COUNT
 };
 extern const char *const cd_text_names[CDT_COUNT]; /* "TITLE", ... */
+
+/* CD-TEXT blocks (languages) and character codes (size information byte 0). */
+#define CD_TEXT_BLOCKS 8
+#define CD_CS_LATIN1 0x00 /* ISO-8859-1 */
+#define CD_CS_ASCII 0x01
+#define CD_CS_MSJIS 0x80    /* Shift-JIS, decoded as CP932 */
+#define CD_CS_KOREAN 0x81   /* not decoded: kept as bytes */
+#define CD_CS_MANDARIN 0x82 /* not decoded: kept as bytes */
+#define CD_LANG_ENGLISH 0x09
+
+static inline bool cd_text_field_in_charset(int f)
+{
+	return f <= CDT_MESSAGE;
+}
+
+/* One CD-TEXT block.  Text is UTF-8, except that when raw is set the fields
+ * in the character set (TITLE..MESSAGE) hold the block's own bytes (a
+ * character set dimg does not decode), NUL-terminated. */
+struct cd_text_block {
+	char *text[CD_MAX_TRACKS + 1][CDT_COUNT]; /* [0] disc, [n] track number n */
+	uint8_t charset;			  /* CD_CS_* */
+	uint8_t language;			  /* EBU Tech 3264 code (0x09 English) */
+	uint8_t copyright;			  /* size information byte 3 */
+	bool raw;
+	bool has_genre_code;
+	uint16_t genre_code;
+};
+
+/* What text decoded from packs does not say (cd_disc.cdtext_loss). */
+#define CD_CDT_DAMAGED 0x1u /* packs with a bad CRC: their strings are gone */
+#define CD_CDT_CHARS 0x2u   /* control characters shown as '?', overlong strings cut */
+#define CD_CDT_TYPES 0x4u   /* packs of types the model does not keep (0x88-0x8C) */
 
 struct cd_track {
 	uint8_t number;	 /* 1..99 as recorded */
@@ -125,15 +160,22 @@ struct cd_disc {
 	int ntracks;
 	struct cd_track tracks[CD_MAX_TRACKS];
 	int nsessions;
-	int32_t leadout;			  /* one past the last sector of the last track */
-	char catalog[14];			  /* 13 digits or "" */
-	char *text[CD_MAX_TRACKS + 1][CDT_COUNT]; /* [0] disc, [n] track number n */
-	char *cdtextfile;			  /* CDTEXTFILE name from a cue sheet */
-	uint8_t *cdt; /* its bytes once read (cd_disc_load_cdtextfile) */
+	int32_t leadout;  /* one past the last sector of the last track */
+	char catalog[14]; /* 13 digits or "" */
+	struct cd_text_block cdtext[CD_TEXT_BLOCKS];
+	/* The source's CD-TEXT packs (ccd [CDText], a CDTEXTFILE, an NRG CDTX
+	 * chunk), 18 bytes each, every CRC valid, exactly what cdtext[] was
+	 * decoded from: formats that store packs write them unchanged.  NULL
+	 * when the source had none or the text no longer matches them. */
+	uint8_t *packs;
+	size_t packs_len;
+	unsigned cdtext_loss; /* CD_CDT_*: what cdtext[] lacks of the packs */
+	char *cdtextfile;     /* CDTEXTFILE name from a cue sheet */
+	uint8_t *cdt;	      /* its bytes once read (cd_disc_load_cdtextfile) */
 	size_t cdt_len;
 	bool cdt_missing; /* named but not there */
-	/* text fields decoded from the CDTEXTFILE (a cue writer names the file
-	 * instead of repeating them) */
+	/* block 0 fields decoded from the CDTEXTFILE (a cue writer names the
+	 * file instead of repeating them) */
 	bool text_from_cdt[CD_MAX_TRACKS + 1][CDT_COUNT];
 	char *rems[CD_MAX_REMS]; /* disc-level REM lines kept verbatim (after "REM ") */
 	int nrems;
@@ -160,8 +202,16 @@ int cd_disc_add_file(struct cd_disc *d, const char *name, enum cd_ftype type,
 /* Appends a segment to track t (which must be the last track). */
 int cd_disc_add_seg(struct cd_disc *d, struct cd_track *t, int file, uint64_t offset,
 		    uint32_t sectors, struct dimg_error *err);
+/* Sets a text field of block 0, or of block b (cd_disc_set_btext). */
 int cd_disc_set_text(struct cd_disc *d, int track, enum cd_text_field f, const char *val,
 		     struct dimg_error *err);
+int cd_disc_set_btext(struct cd_disc *d, int b, int track, enum cd_text_field f, const char *val,
+		      struct dimg_error *err);
+/* True when block b holds any text or a genre code; cd_text_any: any block. */
+bool cd_text_block_used(const struct cd_disc *d, int b);
+bool cd_text_any(const struct cd_disc *d);
+/* Copies every block (text and attributes), the packs and cdtext_loss. */
+int cd_disc_copy_text(struct cd_disc *o, const struct cd_disc *in, struct dimg_error *err);
 /* Checks the finished model: tracks in order, begin <= index <= end, one
  * mode per track, segments covering every track exactly, sessions. */
 int cd_disc_validate(const struct cd_disc *d, struct dimg_error *err);
@@ -264,9 +314,41 @@ int cd_cue_write(const struct cd_disc *d, struct cd_text_out *o, struct dimg_err
 int cd_toc_write(const struct cd_disc *d, struct cd_text_out *o, struct dimg_error *err);
 int cd_ccd_write(const struct cd_disc *d, struct cd_text_out *o, struct dimg_error *err);
 
-/* CD-TEXT binary packs (18 bytes each incl. CRC; a .cdt file): decoding
- * fills disc text fields (block 0), encoding makes the packs of block 0. */
+/* CD-TEXT binary packs (18 bytes each incl. CRC; a .cdt file, optionally
+ * with the 4-byte READ TOC header and a trailing NUL; cd_cdtext.c).
+ * Decoding fills every block of d->cdtext, sets cdtext_loss and, when every
+ * CRC is valid, keeps the packs in d->packs.  Encoding makes the packs of
+ * every used block from the model; cd_cdtext_packs gives d->packs when the
+ * model has them, else the encoding (*packs NULL, *len 0: no text). */
 int cd_cdtext_decode(struct cd_disc *d, const uint8_t *packs, size_t len, struct dimg_error *err);
 int cd_cdtext_encode(const struct cd_disc *d, uint8_t **packs, size_t *len, struct dimg_error *err);
+int cd_cdtext_packs(const struct cd_disc *d, uint8_t **packs, size_t *len, struct dimg_error *err);
+/* True when TITLE/PERFORMER/... lines of a cue sheet say everything the
+ * model's CD-TEXT holds (block 0 only, single-byte, English, no genre code,
+ * no CLOSED text, nothing only the packs held); else a cue needs a
+ * CDTEXTFILE. */
+bool cd_cdtext_cue_lines_suffice(const struct cd_disc *d);
+/* Decodes n bytes of a string in character set cs (in_charset: the field
+ * is one of TITLE..MESSAGE, else ISO-8859-1 applies) to UTF-8 in *out.
+ * Returns 0, 1 when the character set is one dimg keeps as bytes or the
+ * bytes are not valid in it (*out NULL), or DIMG_ENOMEM.  Control
+ * characters become '?' and set *lossy, or are kept when lossy is NULL. */
+int cd_text_decode_str(uint8_t cs, bool in_charset, const uint8_t *s, size_t n, char **out,
+		       bool *lossy);
+/* The bytes field f (of track, for messages) of block k (number b) is
+ * stored as in packs, without terminator: ISO-8859-1, CP932 or the raw
+ * bytes; out has room for CD_TEXT_MAX_STR.  controls_ok accepts control
+ * characters (a reader checking only that the character set holds v). */
+#define CD_TEXT_MAX_STR 4096
+int cd_text_field_bytes(const struct cd_text_block *k, int b, int track, enum cd_text_field f,
+			const char *v, uint8_t *out, size_t *n, bool controls_ok,
+			struct dimg_error *err);
+/* A field's value for display: the text, or "(undecodable) " and the bytes
+ * in hex for a raw block.  Caller frees. */
+char *cd_text_display(const struct cd_text_block *b, enum cd_text_field f, const char *v);
+/* Names for reports ("English", "Classical", "ISO-8859-1"); NULL unknown. */
+const char *cd_text_language_name(uint8_t code);
+const char *cd_text_genre_name(uint16_t code);
+const char *cd_text_charset_name(uint8_t code);
 
 #endif

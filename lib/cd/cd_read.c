@@ -176,6 +176,60 @@ int cd_disc_open_files(struct cd_disc *d, const char *dir, struct dimg_error *er
 	return 0;
 }
 
+/* Adds the text decoded from the CDTEXTFILE (t) to the sheet's (d): block 0
+ * fields the sheet left empty, every other block whole, the attributes of
+ * all blocks.  The packs stay the model's only while the sheet's lines
+ * agree with them. */
+static int merge_cdt(struct cd_disc *d, struct cd_disc *t, struct dimg_error *err)
+{
+	struct cd_text_block *k = &d->cdtext[0], *s = &t->cdtext[0];
+	bool agree = true;
+	int rc = 0;
+	for (int n = 0; n <= CD_MAX_TRACKS; n++)
+		for (int f = 0; f < CDT_COUNT; f++)
+			if (k->text[n][f] &&
+			    (!s->text[n][f] || strcmp(k->text[n][f], s->text[n][f])))
+				agree = false;
+	if (!agree && s->raw)
+		return dimg_err(
+		    err, DIMG_EUNSUPPORTED, DIMG_OFFSET_NONE,
+		    "CDTEXTFILE \"%s\": its block 0 is in a character set dimg keeps as "
+		    "bytes (0x%02x); the sheet's own CD-TEXT lines cannot be merged "
+		    "with it",
+		    d->cdtextfile, s->charset);
+	for (int n = 0; n <= CD_MAX_TRACKS && rc == 0; n++)
+		for (int f = 0; f < CDT_COUNT && rc == 0; f++)
+			if (s->text[n][f] && !k->text[n][f]) {
+				rc = cd_disc_set_text(d, n, (enum cd_text_field)f, s->text[n][f],
+						      err);
+				d->text_from_cdt[n][f] = rc == 0;
+			}
+	for (int b = 1; b < CD_TEXT_BLOCKS && rc == 0; b++)
+		for (int n = 0; n <= CD_MAX_TRACKS && rc == 0; n++)
+			for (int f = 0; f < CDT_COUNT && rc == 0; f++)
+				if (t->cdtext[b].text[n][f])
+					rc = cd_disc_set_btext(d, b, n, (enum cd_text_field)f,
+							       t->cdtext[b].text[n][f], err);
+	if (rc)
+		return rc;
+	for (int b = 0; b < CD_TEXT_BLOCKS; b++) {
+		d->cdtext[b].charset = t->cdtext[b].charset;
+		d->cdtext[b].language = t->cdtext[b].language;
+		d->cdtext[b].copyright = t->cdtext[b].copyright;
+		d->cdtext[b].raw = t->cdtext[b].raw;
+		d->cdtext[b].has_genre_code = t->cdtext[b].has_genre_code;
+		d->cdtext[b].genre_code = t->cdtext[b].genre_code;
+	}
+	d->cdtext_loss = t->cdtext_loss;
+	if (agree) {
+		free(d->packs);
+		d->packs = t->packs;
+		d->packs_len = t->packs_len;
+		t->packs = NULL;
+	}
+	return 0;
+}
+
 /* CD-TEXT holds at most 8 blocks of 256 packs of 18 bytes. */
 #define CDT_MAX_BYTES (8u * 256u * 18u + 5u)
 
@@ -224,13 +278,7 @@ int cd_disc_load_cdtextfile(struct cd_disc *d, const char *dir, struct dimg_erro
 		cd_disc_free(t);
 		return rc;
 	}
-	for (int n = 0; n <= CD_MAX_TRACKS && rc == 0; n++)
-		for (int f = 0; f < CDT_COUNT && rc == 0; f++)
-			if (t->text[n][f] && !d->text[n][f]) {
-				rc = cd_disc_set_text(d, n, (enum cd_text_field)f, t->text[n][f],
-						      err);
-				d->text_from_cdt[n][f] = rc == 0;
-			}
+	rc = merge_cdt(d, t, err);
 	cd_disc_free(t);
 	return rc;
 }

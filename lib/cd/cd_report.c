@@ -4,6 +4,7 @@
 #include "cd/cd_sector.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 
 static void put_msf(struct dimg_node *o, const char *key, int32_t lba)
 {
@@ -14,23 +15,81 @@ static void put_msf(struct dimg_node *o, const char *key, int32_t lba)
 	node_str(o, key, s);
 }
 
-static void put_text(const struct cd_disc *d, int n, struct dimg_node *parent)
+/* The fields of track n (0: the disc) of block b into an object named key
+ * under parent, made when there is a field. */
+static int put_fields(const struct cd_disc *d, int b, int n, struct dimg_node *parent,
+		      const char *key, struct dimg_error *err)
 {
+	const struct cd_text_block *k = &d->cdtext[b];
 	struct dimg_node *o = NULL;
 	for (int f = 0; f < CDT_COUNT; f++) {
-		if (!d->text[n][f])
+		char *v;
+		if (!k->text[n][f])
 			continue;
+		if (!(v = cd_text_display(k, (enum cd_text_field)f, k->text[n][f])))
+			return dimg_err(err, DIMG_ENOMEM, DIMG_OFFSET_NONE, "out of memory");
 		if (!o)
-			o = node_object(parent, "cdtext");
-		node_str(o, cd_text_names[f], d->text[n][f]);
+			o = node_object(parent, key);
+		node_str(o, cd_text_names[f], v);
+		free(v);
 	}
+	return 0;
+}
+
+/* Every used block: language, character set, genre code, copyright byte,
+ * the disc's fields and each track's (see docs/formats/cd.md). */
+static int put_blocks(const struct cd_disc *d, struct dimg_node *disc, struct dimg_error *err)
+{
+	struct dimg_node *arr = NULL;
+	for (int b = 0; b < CD_TEXT_BLOCKS; b++) {
+		const struct cd_text_block *k = &d->cdtext[b];
+		struct dimg_node *o, *tracks = NULL;
+		const char *name;
+		char hex[8];
+		if (!cd_text_block_used(d, b))
+			continue;
+		if (!arr)
+			arr = node_array(disc, "cdtext_blocks");
+		o = node_object(arr, NULL);
+		node_int(o, "block", b);
+		name = cd_text_language_name(k->language);
+		snprintf(hex, sizeof(hex), "0x%02x", k->language);
+		node_str(o, "language", name ? name : hex);
+		node_int(o, "language_code", k->language);
+		name = cd_text_charset_name(k->charset);
+		snprintf(hex, sizeof(hex), "0x%02x", k->charset);
+		node_str(o, "charset", name ? name : hex);
+		node_int(o, "charset_code", k->charset);
+		node_bool(o, "decoded", !k->raw);
+		node_int(o, "copyright", k->copyright);
+		if (k->has_genre_code) {
+			node_int(o, "genre_code", k->genre_code);
+			name = cd_text_genre_name(k->genre_code);
+			node_str(o, "genre", name ? name : "unknown");
+		}
+		if (put_fields(d, b, 0, o, "disc", err))
+			return DIMG_ENOMEM;
+		for (int n = 1; n <= CD_MAX_TRACKS; n++) {
+			bool any = false;
+			for (int f = 0; f < CDT_COUNT && !any; f++)
+				any = k->text[n][f] != NULL;
+			if (!any)
+				continue;
+			if (!tracks)
+				tracks = node_array(o, "tracks");
+			struct dimg_node *t = node_object(tracks, NULL);
+			node_int(t, "number", n);
+			if (put_fields(d, b, n, t, "cdtext", err))
+				return DIMG_ENOMEM;
+		}
+	}
+	return 0;
 }
 
 int cd_disc_report(const struct cd_disc *d, struct dimg_node *root, struct dimg_error *err)
 {
 	struct dimg_node *disc = node_object(root, "disc"), *sessions, *files;
 	int audio = 0, data = 0;
-	(void)err;
 	for (int i = 0; i < d->ntracks; i++)
 		cd_tmodes[d->tracks[i].mode].data_mode ? data++ : audio++;
 	node_str(disc, "type", !data ? "CD-DA" : audio ? "mixed" : "CD-ROM");
@@ -49,7 +108,8 @@ int cd_disc_report(const struct cd_disc *d, struct dimg_node *root, struct dimg_
 	for (int i = 0; i < d->nfiles; i++)
 		if (i != d->sub_file)
 			node_str(files, NULL, d->files[i].name);
-	put_text(d, 0, disc);
+	if (put_fields(d, 0, 0, disc, "cdtext", err) || put_blocks(d, disc, err))
+		return DIMG_ENOMEM;
 	sessions = node_array(root, "sessions");
 	for (int s = 1; s <= d->nsessions; s++) {
 		struct dimg_node *so = node_object(sessions, NULL), *tracks;
@@ -88,7 +148,8 @@ int cd_disc_report(const struct cd_disc *d, struct dimg_node *root, struct dimg_
 				node_str(fl, NULL, "SCMS");
 			if (t->isrc[0])
 				node_str(to, "isrc", t->isrc);
-			put_text(d, t->number, to);
+			if (put_fields(d, 0, t->number, to, "cdtext", err))
+				return DIMG_ENOMEM;
 		}
 	}
 	return 0;

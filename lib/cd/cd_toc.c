@@ -27,9 +27,10 @@
 #include <string.h>
 #include <strings.h>
 
-#define TOC_MAX_INPUT (16u << 20) /* keeps line and column counts in an int */
-#define TOC_MAX_STRING 4096	  /* longest string (file name, CD-TEXT) */
-#define TOC_MAX_BINARY (256 * 12) /* CD-TEXT binary item, as cdrdao */
+#define TOC_MAX_INPUT (16u << 20)	 /* keeps line and column counts in an int */
+#define TOC_MAX_STRING 4096		 /* longest string (file name, CD-TEXT) */
+#define TOC_MAX_BINARY (256 * 12)	 /* CD-TEXT binary item, as cdrdao */
+#define TOC_MAX_CDT (TOC_MAX_BINARY - 3) /* CD-TEXT string (fits one block's packs) */
 #define TOC_MAX_NUMBER 1000000000000000ULL
 #define TOC_MAX_MINUTES 100000u
 #define TOC_MAX_OFFSET (1ULL << 40) /* byte offsets into a file */
@@ -89,6 +90,7 @@ struct toc_tok {
 	const char *text; /* TT_WORD: the word (not terminated) */
 	size_t len;	  /* TT_WORD: its length; TT_STRING: bytes in lx->str */
 	uint64_t val;	  /* TT_INT, TT_OFFSET: value; TT_MSF: sectors */
+	bool utf8;	  /* TT_STRING: had bytes >= 0x80 as such (not \ooo) */
 };
 
 struct toc_lex {
@@ -223,6 +225,8 @@ static int lex_string(struct toc_lex *lx, const char *p)
 			c = (char)v;
 			p += 4;
 		} else {
+			if ((unsigned char)c >= 0x80)
+				t->utf8 = true;
 			p++;
 		}
 		if (n >= TOC_MAX_STRING)
@@ -405,6 +409,9 @@ enum toc_fkind { FK_DATA, FK_BE, FK_LE, FK_WAVE };
 struct toc_parser {
 	struct toc_lex lx;
 	struct cd_disc *d;
+	bool enc_set[CD_TEXT_BLOCKS]; /* ENCODING_* given for the block */
+	uint8_t bin[TOC_MAX_BINARY];  /* a CD-TEXT item's { binary data } */
+	size_t nbin;
 	bool cdi;	    /* CD_I header: MODE2 and MODE2_RAW become CD-i modes */
 	struct cd_track *t; /* the open track, NULL before the first TRACK */
 	int tline, tcol;
@@ -586,6 +593,15 @@ static bool catalog_ok(const char *s, size_t n)
 
 /* ---- CD-TEXT ------------------------------------------------------------- */
 
+/*
+ * CD_TEXT { LANGUAGE_MAP { n : code ... } LANGUAGE n { [ENCODING_*] ITEM value
+ * ... } ... } fills block n of d->cdtext.  Strings follow cdrdao 1.2.5: one
+ * that holds bytes >= 0x80 as such is UTF-8 text (not valid UTF-8: bytes,
+ * as cdrdao takes it); one in plain ASCII may carry \ooo escapes, which are
+ * bytes in the block's character set, as are the bytes of { binary data }
+ * for a text item.  GENRE { hi, lo, text..., 0 } carries the genre code.
+ */
+
 struct toc_cdt_item {
 	const char *name;
 	int field;	/* enum cd_text_field; -1 parsed and dropped */
@@ -603,20 +619,32 @@ static const struct toc_cdt_item toc_cdt_items[] = {
     {"GENRE", CDT_GENRE, true},
     {"UPC_EAN", CDT_UPC_ISRC, false},
     {"ISRC", CDT_UPC_ISRC, false},
+    {"CLOSED", CDT_CLOSED, true},
+    {"RESERVED4", CDT_CLOSED, true}, /* pack 0x8D in cdrdao before 1.2.5 */
     {"TOC_INFO1", -1, false},
     {"TOC_INFO2", -1, false},
     {"RESERVED1", -1, false},
     {"RESERVED2", -1, false},
     {"RESERVED3", -1, false},
-    {"RESERVED4", -1, false},
     {"SIZE_INFO", -1, false},
 };
 
-/* Skips { n, n, ... } (bytes): kept nowhere, as the model holds strings. */
-static int skip_binary(struct toc_parser *p)
+static const struct {
+	const char *name;
+	uint8_t charset;
+} toc_encodings[] = {
+    {"ENCODING_ISO_8859_1", CD_CS_LATIN1}, {"ENCODING_ASCII", CD_CS_ASCII},
+    {"ENCODING_MS_JIS", CD_CS_MSJIS},	   {"ENCODING_KOREAN", CD_CS_KOREAN},
+    {"ENCODING_MANDARIN", CD_CS_MANDARIN},
+};
+#define TOC_NENCODINGS (sizeof(toc_encodings) / sizeof(toc_encodings[0]))
+
+/* Reads { n, n, ... } (bytes) into p->bin. */
+static int read_binary(struct toc_parser *p)
 {
 	struct toc_lex *lx = &p->lx;
-	int rc, count = 0;
+	int rc;
+	p->nbin = 0;
 	if ((rc = expect(lx, TT_LBRACE, "'{'")))
 		return rc;
 	if (lx->tok.type == TT_RBRACE)
@@ -629,11 +657,12 @@ static int skip_binary(struct toc_parser *p)
 				       "binary CD-TEXT data: %llu is not "
 				       "0..255",
 				       (unsigned long long)lx->tok.val);
-		if (++count > TOC_MAX_BINARY)
+		if (p->nbin >= TOC_MAX_BINARY)
 			return tok_err(lx, DIMG_ELIMIT,
 				       "binary CD-TEXT data longer than %d "
 				       "bytes",
 				       TOC_MAX_BINARY);
+		p->bin[p->nbin++] = (uint8_t)lx->tok.val;
 		if ((rc = lex_next(lx)))
 			return rc;
 		if (lx->tok.type == TT_RBRACE)
@@ -650,9 +679,10 @@ static int parse_language_map(struct toc_parser *p)
 	if ((rc = lex_next(lx)) || (rc = expect(lx, TT_LBRACE, "'{' after LANGUAGE_MAP")))
 		return rc;
 	while (lx->tok.type != TT_RBRACE) {
+		uint64_t n;
 		if (lx->tok.type != TT_INT)
 			return unexpected(lx, "a language number 0..7 or '}'");
-		if (lx->tok.val > 7)
+		if ((n = lx->tok.val) > 7)
 			return tok_err(lx, DIMG_EFORMAT, "language number %llu is not 0..7",
 				       (unsigned long long)lx->tok.val);
 		if ((rc = lex_next(lx)) || (rc = expect(lx, TT_COLON, "':'")))
@@ -662,14 +692,149 @@ static int parse_language_map(struct toc_parser *p)
 				       (unsigned long long)lx->tok.val);
 		if (lx->tok.type != TT_INT && lx->tok.type != TT_WORD)
 			return unexpected(lx, "a language code (0..255 or a name such as EN)");
+		/* cdrdao names only EN; other words read as "unknown" */
+		p->d->cdtext[n].language = lx->tok.type == TT_INT  ? (uint8_t)lx->tok.val
+					   : is_kw(&lx->tok, "EN") ? CD_LANG_ENGLISH
+								   : 0;
 		if ((rc = lex_next(lx)))
 			return rc;
 	}
 	return lex_next(lx);
 }
 
-/* CD_TEXT { [LANGUAGE_MAP {...}] LANGUAGE n { ITEM value ... } ... }: the
- * strings of language 0 go to d->text[track]. */
+static bool valid_utf8(const uint8_t *s, size_t n)
+{
+	size_t i = 0, k;
+	while (i < n) {
+		uint8_t c = s[i];
+		if (c < 0x80) {
+			i++;
+			continue;
+		}
+		if (c >= 0xC2 && c <= 0xDF)
+			k = 1;
+		else if ((c & 0xF0) == 0xE0)
+			k = 2;
+		else if (c >= 0xF0 && c <= 0xF4)
+			k = 3;
+		else
+			return false;
+		if (n - i <= k)
+			return false;
+		for (size_t j = 1; j <= k; j++)
+			if ((s[i + j] & 0xC0) != 0x80)
+				return false;
+		i += k + 1;
+	}
+	return true;
+}
+
+/* Stores n bytes s of an item as field f of track of block b: text when the
+ * file gave UTF-8 (or plain ASCII), else bytes in the block's character
+ * set.  Errors name line:col. */
+static int set_item(struct toc_parser *p, int b, int track, enum cd_text_field f, const uint8_t *s,
+		    size_t n, bool utf8, int line, int col)
+{
+	struct toc_lex *lx = &p->lx;
+	struct cd_text_block *k = &p->d->cdtext[b];
+	bool in_cs = cd_text_field_in_charset(f), ascii = true;
+	char *v = NULL;
+	int rc;
+	if (memchr(s, 0, n))
+		n = strlen((const char *)s);
+	if (!n)
+		return 0; /* empty strings are absent */
+	for (size_t i = 0; i < n; i++)
+		ascii &= s[i] < 0x80;
+	if (in_cs && k->raw) {
+		if (utf8 && !ascii && valid_utf8(s, n))
+			return at_err(lx, line, col, DIMG_EUNSUPPORTED,
+				      "language %d is in character set 0x%02x, which dimg keeps "
+				      "as bytes: give its text as \\ooo escapes or {binary data}",
+				      b, k->charset);
+		v = strndup((const char *)s, n);
+	} else if ((utf8 || ascii) && valid_utf8(s, n)) {
+		struct dimg_error e2;
+		uint8_t *tmp = malloc(CD_TEXT_MAX_STR);
+		size_t tn;
+		if (!(v = strndup((const char *)s, n)) || !tmp) {
+			free(tmp);
+			free(v);
+			return at_err(lx, line, col, DIMG_ENOMEM, "out of memory");
+		}
+		dimg_error_clear(&e2);
+		rc = cd_text_field_bytes(k, b, track, f, v, tmp, &tn, true, &e2);
+		free(tmp);
+		if (rc) {
+			free(v);
+			return at_err(lx, line, col, rc, "%s", e2.message);
+		}
+		n = tn; /* the bytes it takes in packs */
+	} else {
+		rc = cd_text_decode_str(k->charset, in_cs, s, n, &v, NULL);
+		if (rc && rc != DIMG_ENOMEM)
+			return at_err(lx, line, col, DIMG_EFORMAT,
+				      "%s text of language %d is not valid %s", cd_text_names[f], b,
+				      cd_text_charset_name(k->charset));
+	}
+	if (!v)
+		return at_err(lx, line, col, DIMG_ENOMEM, "out of memory");
+	if (n > TOC_MAX_CDT) {
+		free(v);
+		return at_err(lx, line, col, DIMG_ELIMIT,
+			      "CD-TEXT %s: %zu bytes is more than a CD-TEXT block holds",
+			      cd_text_names[f], n);
+	}
+	rc = cd_disc_set_btext(p->d, b, track, f, v, lx->err);
+	free(v);
+	return rc;
+}
+
+/* An item's { binary data }: bytes up to the first NUL; GENRE starts with
+ * the 2-byte genre code. */
+static int binary_item(struct toc_parser *p, int b, int track, enum cd_text_field f, int line,
+		       int col)
+{
+	const uint8_t *s = p->bin;
+	size_t n = p->nbin;
+	if (f == CDT_GENRE) {
+		if (n < 2)
+			return 0;
+		p->d->cdtext[b].has_genre_code = true;
+		p->d->cdtext[b].genre_code = (uint16_t)(s[0] << 8 | s[1]);
+		s += 2;
+		n -= 2;
+	}
+	return set_item(p, b, track, f, s, n, false, line, col);
+}
+
+static int parse_encoding(struct toc_parser *p, int b, int track)
+{
+	struct toc_lex *lx = &p->lx;
+	struct cd_text_block *k = &p->d->cdtext[b];
+	for (size_t i = 0; i < TOC_NENCODINGS; i++) {
+		uint8_t cs = toc_encodings[i].charset;
+		if (!is_kw(&lx->tok, toc_encodings[i].name))
+			continue;
+		if (p->enc_set[b] && k->charset != cs)
+			return tok_err(lx, DIMG_EFORMAT,
+				       "%s: language %d already has another encoding",
+				       toc_encodings[i].name, b);
+		if (!p->enc_set[b] && cd_text_block_used(p->d, b))
+			return tok_err(lx, DIMG_EFORMAT,
+				       "%s: give the encoding of language %d in the disc's "
+				       "CD_TEXT block, before its text",
+				       toc_encodings[i].name, b);
+		p->enc_set[b] = true;
+		k->charset = cs;
+		k->raw = cs >= 0x80 && cs != CD_CS_MSJIS;
+		return lex_next(lx);
+	}
+	return 1;
+}
+
+/* CD_TEXT { [LANGUAGE_MAP {...}] LANGUAGE n { ITEM value ... } ... } of the
+ * disc (track 0) or a track. */
 static int parse_cdtext(struct toc_parser *p, int track)
 {
 	struct toc_lex *lx = &p->lx;
@@ -700,9 +865,12 @@ static int parse_cdtext(struct toc_parser *p, int track)
 				       (unsigned long long)lang);
 		if ((rc = lex_next(lx)) || (rc = expect(lx, TT_LBRACE, "'{' after LANGUAGE n")))
 			return rc;
+		if ((rc = parse_encoding(p, (int)lang, track)) < 0)
+			return rc;
 		while (lx->tok.type != TT_RBRACE) {
 			const struct toc_cdt_item *it = NULL;
 			size_t nitems = sizeof(toc_cdt_items) / sizeof(toc_cdt_items[0]);
+			bool keep;
 			for (size_t i = 0; i < nitems; i++)
 				if (is_kw(&lx->tok, toc_cdt_items[i].name))
 					it = &toc_cdt_items[i];
@@ -713,20 +881,26 @@ static int parse_cdtext(struct toc_parser *p, int track)
 					       "PERFORMER, ...) or '}', found %s",
 					       tok_desc(&lx->tok, buf, sizeof(buf)));
 			}
+			keep = it->field >= 0 && !(track && it->disc_only);
 			if ((rc = lex_next(lx)))
 				return rc;
 			if (lx->tok.type == TT_LBRACE) {
-				/* binary form (GENRE codes, TOC_INFO, SIZE_INFO) */
-				if ((rc = skip_binary(p)))
+				/* binary form (GENRE codes, TOC_INFO, SIZE_INFO, bytes) */
+				int line = lx->tok.line, col = lx->tok.col;
+				if ((rc = read_binary(p)))
+					return rc;
+				if (keep &&
+				    (rc = binary_item(p, (int)lang, track,
+						      (enum cd_text_field)it->field, line, col)))
 					return rc;
 				continue;
 			}
 			if (lx->tok.type != TT_STRING)
 				return unexpected(lx, "a string or {binary data}");
-			if (lang == 0 && it->field >= 0 && !(track && it->disc_only) &&
-			    lx->tok.len > 0 &&
-			    (rc = cd_disc_set_text(p->d, track, (enum cd_text_field)it->field,
-						   lx->str, lx->err)))
+			if (keep &&
+			    (rc = set_item(p, (int)lang, track, (enum cd_text_field)it->field,
+					   (const uint8_t *)lx->str, lx->tok.len, lx->tok.utf8,
+					   lx->tok.line, lx->tok.col)))
 				return rc;
 			if ((rc = lex_next(lx)))
 				return rc;
@@ -1347,39 +1521,160 @@ static const char *toc_mode_name(enum cd_tmode m)
 	}
 }
 
-static int put_cdtext(const struct cd_disc *d, int track, struct cd_text_out *o,
-		      struct dimg_error *err)
+static const char *toc_encoding_name(uint8_t cs)
 {
-	cd_out_printf(o, "CD_TEXT {\n");
-	if (!track)
-		cd_out_printf(o, "  LANGUAGE_MAP {\n    0 : EN\n  }\n");
-	cd_out_printf(o, "  LANGUAGE 0 {\n");
-	for (int f = 0; f < CDT_COUNT; f++) {
-		const char *v = d->text[track][f], *item = cd_text_names[f];
-		if (!v || !*v || (track && (f == CDT_DISC_ID || f == CDT_GENRE)))
-			continue;
-		if (strlen(v) > TOC_MAX_STRING)
-			return dimg_err(err, DIMG_ELIMIT, DIMG_OFFSET_NONE,
-					"CD-TEXT %s longer "
-					"than %d bytes",
-					item, TOC_MAX_STRING);
-		if (f == CDT_UPC_ISRC)
-			item = track ? "ISRC" : "UPC_EAN";
-		cd_out_printf(o, "    %s ", item);
-		put_string(o, v);
-		cd_out_printf(o, "\n");
-	}
-	cd_out_printf(o, "  }\n}\n");
-	return 0;
+	/* ISO-8859-1 is the default; ASCII is written as ISO-8859-1 (the same
+	 * characters; cdrdao before 1.2.5 knows no ENCODING_*) */
+	for (size_t i = 2; i < TOC_NENCODINGS; i++)
+		if (toc_encodings[i].charset == cs)
+			return toc_encodings[i].name;
+	return NULL;
+}
+
+/* Whether block b says anything for track (0: the disc). */
+static bool block_has(const struct cd_text_block *k, int track)
+{
+	if (!track && k->has_genre_code)
+		return true;
+	for (int f = 0; f < CDT_COUNT; f++)
+		if (k->text[track][f] && *k->text[track][f] &&
+		    !(track && (f == CDT_DISC_ID || f == CDT_GENRE || f == CDT_CLOSED)))
+			return true;
+	return false;
 }
 
 static bool has_text(const struct cd_disc *d, int track)
 {
-	for (int f = 0; f < CDT_COUNT; f++)
-		if (d->text[track][f] && *d->text[track][f] &&
-		    !(track && (f == CDT_DISC_ID || f == CDT_GENRE)))
+	for (int b = 0; b < CD_TEXT_BLOCKS; b++)
+		if (block_has(&d->cdtext[b], track))
 			return true;
 	return false;
+}
+
+static void put_bytes(struct cd_text_out *o, const uint8_t *s, size_t n, int nuls)
+{
+	cd_out_printf(o, "{");
+	for (size_t i = 0; i < n; i++)
+		cd_out_printf(o, i ? ", %u" : " %u", s[i]);
+	for (int i = 0; i < nuls; i++)
+		cd_out_printf(o, n || i ? ", 0" : " 0");
+	cd_out_printf(o, " }");
+}
+
+/* A string of bytes: everything but printable ASCII as \ooo. */
+static void put_string8(struct cd_text_out *o, const char *s)
+{
+	cd_out_printf(o, "\"");
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c >= 0x20 && c < 0x7F && c != '"' && c != '\\')
+			cd_out_printf(o, "%c", c);
+		else
+			cd_out_printf(o, "\\%03o", c);
+	}
+	cd_out_printf(o, "\"");
+}
+
+static int put_item(const struct cd_disc *d, int b, int track, enum cd_text_field f,
+		    struct cd_text_out *o, struct dimg_error *err)
+{
+	const struct cd_text_block *k = &d->cdtext[b];
+	const char *v = k->text[track][f], *item = cd_text_names[f];
+	uint8_t *buf;
+	size_t n;
+	int rc;
+	bool genre_code = !track && f == CDT_GENRE && k->has_genre_code;
+	if ((!v || !*v) && !genre_code)
+		return 0;
+	if (!v)
+		v = "";
+	if (track && (f == CDT_DISC_ID || f == CDT_GENRE || f == CDT_CLOSED))
+		return 0;
+	if (f == CDT_UPC_ISRC)
+		item = track ? "ISRC" : "UPC_EAN";
+	else if (f == CDT_CLOSED)
+		item = "RESERVED4"; /* pack 0x8D; cdrdao 1.2.5 also reads CLOSED */
+	cd_out_printf(o, "    %s ", item);
+	if (genre_code) {
+		/* the genre code, its text (ISO-8859-1) and a NUL */
+		if (!(buf = malloc(CD_TEXT_MAX_STR + 2)))
+			return dimg_err(err, DIMG_ENOMEM, DIMG_OFFSET_NONE, "out of memory");
+		buf[0] = (uint8_t)(k->genre_code >> 8);
+		buf[1] = (uint8_t)k->genre_code;
+		rc = cd_text_field_bytes(k, b, track, f, v, buf + 2, &n, true, err);
+		if (rc == 0 && n > TOC_MAX_CDT)
+			rc = dimg_err(err, DIMG_ELIMIT, DIMG_OFFSET_NONE,
+				      "CD-TEXT GENRE longer than %d bytes", TOC_MAX_CDT);
+		if (rc == 0)
+			put_bytes(o, buf, n + 2, 1);
+		free(buf);
+		if (rc)
+			return rc;
+	} else {
+		/* The bytes the text takes in packs: the character set must
+		 * hold it (cdrdao refuses it too) and one block its length.
+		 * Single-byte text goes out as ISO-8859-1 bytes, \ooo escaped
+		 * (cdrdao reads escapes as bytes in the block's encoding; 1.2.4
+		 * would take UTF-8 bytes as they are), double-byte text as
+		 * UTF-8 (cdrdao 1.2.5), undecodable text as its bytes. */
+		if (!(buf = malloc(CD_TEXT_MAX_STR + 1)))
+			return dimg_err(err, DIMG_ENOMEM, DIMG_OFFSET_NONE, "out of memory");
+		rc = cd_text_field_bytes(k, b, track, f, v, buf, &n, true, err);
+		if (rc == 0 && n > TOC_MAX_CDT)
+			rc = dimg_err(err, DIMG_ELIMIT, DIMG_OFFSET_NONE,
+				      "CD-TEXT %s: %zu bytes is more than a CD-TEXT block holds",
+				      item, n);
+		if (rc == 0) {
+			buf[n] = 0;
+			if (cd_text_field_in_charset(f) && k->charset >= 0x80 && !k->raw)
+				put_string(o, v);
+			else
+				put_string8(o, (const char *)buf);
+		}
+		free(buf);
+		if (rc)
+			return rc;
+	}
+	cd_out_printf(o, "\n");
+	return 0;
+}
+
+/* The disc's CD_TEXT (language map, every used block with its encoding) or
+ * a track's (the blocks that have text for it). */
+static int put_cdtext(const struct cd_disc *d, int track, struct cd_text_out *o,
+		      struct dimg_error *err)
+{
+	int rc;
+	cd_out_printf(o, "CD_TEXT {\n");
+	if (!track) {
+		/* one line: libcdio's reader wants the map so */
+		cd_out_printf(o, "  LANGUAGE_MAP {");
+		for (int b = 0; b < CD_TEXT_BLOCKS; b++) {
+			uint8_t lang = d->cdtext[b].language;
+			if (!cd_text_block_used(d, b))
+				continue;
+			if (lang == CD_LANG_ENGLISH)
+				cd_out_printf(o, " %d : EN", b);
+			else
+				cd_out_printf(o, " %d : %u", b, lang);
+		}
+		cd_out_printf(o, " }\n");
+	}
+	for (int b = 0; b < CD_TEXT_BLOCKS; b++) {
+		const struct cd_text_block *k = &d->cdtext[b];
+		const char *enc = toc_encoding_name(k->charset);
+		if (!cd_text_block_used(d, b) || (track && !block_has(k, track)))
+			continue;
+		cd_out_printf(o, "  LANGUAGE %d {\n", b);
+		if (!track && enc)
+			cd_out_printf(o, "    %s\n", enc);
+		for (int f = 0; f < CDT_COUNT; f++)
+			if ((rc = put_item(d, b, track, (enum cd_text_field)f, o, err)))
+				return rc;
+		cd_out_printf(o, "  }\n");
+	}
+	cd_out_printf(o, "}\n");
+	return 0;
 }
 
 /* One file-backed run: FILE for audio (samples or sectors from the start,

@@ -5,7 +5,8 @@
  * validates must be writable (unless its CD-TEXT is beyond what one block
  * holds) and must read back to the same track table, else abort.  P/Q are
  * generated around every track boundary.  The same bytes are also decoded as
- * CD-TEXT packs; text that decodes and re-encodes must decode to itself.
+ * CD-TEXT packs; text that decodes and re-encodes must decode to itself
+ * (all blocks, their attributes too).
  */
 #include "fuzz_common.h"
 
@@ -99,16 +100,29 @@ static void packs(const uint8_t *data, size_t size)
 	dimg_error_clear(&err);
 	if (cd_cdtext_decode(e, enc, len, &err) != 0)
 		abort();
-	/* everything the encoder wrote: the disc, tracks 1..last for text
-	 * fields, the disc alone for DISC_ID and GENRE */
-	for (int t = 0; t <= CD_MAX_TRACKS; t++)
-		for (int f = 0; f < CDT_COUNT; f++) {
-			const char *a = d->text[t][f], *b = e->text[t][f];
-			if (t && (f == CDT_DISC_ID || f == CDT_GENRE))
-				continue;
-			if ((!a) != (!b) || (a && strcmp(a, b)))
-				abort();
-		}
+	/* everything the encoder wrote, in every block: the disc, tracks
+	 * 1..last for text fields, the disc alone for DISC_ID, GENRE and
+	 * CLOSED; language, character set, genre code, copyright flags */
+	for (int n = 0; n < CD_TEXT_BLOCKS; n++) {
+		const struct cd_text_block *p = &d->cdtext[n], *q = &e->cdtext[n];
+		if (cd_text_block_used(e, n) &&
+		    (p->language != q->language || p->charset != q->charset ||
+		     p->copyright != q->copyright || p->raw != q->raw ||
+		     p->has_genre_code != q->has_genre_code ||
+		     (p->has_genre_code && p->genre_code != q->genre_code)))
+			abort();
+		for (int t = 0; t <= CD_MAX_TRACKS; t++)
+			for (int f = 0; f < CDT_COUNT; f++) {
+				const char *a = p->text[t][f], *b = q->text[t][f];
+				if (t && (f == CDT_DISC_ID || f == CDT_GENRE || f == CDT_CLOSED))
+					continue;
+				if ((!a) != (!b) || (a && strcmp(a, b)))
+					abort();
+			}
+	}
+	/* the packs of a decodable input are kept, and re-encoded packs are */
+	if (!e->packs || e->packs_len != len || memcmp(e->packs, enc, len))
+		abort();
 out:
 	free(enc);
 	cd_disc_free(e);

@@ -42,14 +42,26 @@ static bool same_disc(const struct cd_disc *a, const struct cd_disc *b)
 		    (s->file >= 0 && strcmp(a->files[s->file].name, b->files[t->file].name)))
 			return false;
 	}
-	for (int k = 0; k <= CD_MAX_TRACKS; k++)
-		for (int f = 0; f < CDT_COUNT; f++) {
-			const char *x = a->text[k][f], *y = b->text[k][f];
-			if (k > a->ntracks || (k && (f == CDT_DISC_ID || f == CDT_GENRE)))
-				continue;
-			if ((x && *x) != (y && *y) || (x && *x && strcmp(x, y)))
-				return false;
-		}
+	for (int n = 0; n < CD_TEXT_BLOCKS; n++) {
+		const struct cd_text_block *p = &a->cdtext[n], *q = &b->cdtext[n];
+		if (!cd_text_block_used(a, n) && !cd_text_block_used(b, n))
+			continue;
+		/* ASCII is written as ISO-8859-1, the same characters */
+		if (p->language != q->language || p->raw != q->raw ||
+		    (p->charset == CD_CS_ASCII ? CD_CS_LATIN1 : p->charset) != q->charset ||
+		    p->has_genre_code != q->has_genre_code ||
+		    (p->has_genre_code && p->genre_code != q->genre_code))
+			return false;
+		for (int k = 0; k <= CD_MAX_TRACKS; k++)
+			for (int f = 0; f < CDT_COUNT; f++) {
+				const char *x = p->text[k][f], *y = q->text[k][f];
+				if (k > a->ntracks ||
+				    (k && (f == CDT_DISC_ID || f == CDT_GENRE || f == CDT_CLOSED)))
+					continue;
+				if ((x && *x) != (y && *y) || (x && *x && strcmp(x, y)))
+					return false;
+			}
+	}
 	return true;
 }
 

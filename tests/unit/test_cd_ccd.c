@@ -264,18 +264,31 @@ static int field_of(const char *key, int track)
 	return -1;
 }
 
-/* Compares block 0 of a .right file (libcdio's listing) with d's text. */
+/* Compares every block of a .right file (libcdio's listing: "Language n
+ * 'Name':" then the disc's and each track's fields) with d's text, the
+ * block's language name and its genre code.  libcdio does not show CLOSED
+ * (pack 0x8D). */
 static void compare_right(const struct cd_disc *d, const char *right_text)
 {
-	char *want[CD_MAX_TRACKS + 1][CDT_COUNT] = { { 0 } };
+	static char *want[CD_TEXT_BLOCKS][CD_MAX_TRACKS + 1][CDT_COUNT];
 	char *right = strdup(right_text), *save = NULL;
-	int track = -1, nwant = 0;
+	int track = -1, nwant = 0, block = -1, genre[CD_TEXT_BLOCKS];
+	bool seen[CD_TEXT_BLOCKS] = {false};
 	assert_non_null(right);
+	memset(want, 0, sizeof(want));
+	for (int b = 0; b < CD_TEXT_BLOCKS; b++)
+		genre[b] = -1;
 	for (char *line = strtok_r(right, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char lang[64];
 		while (*line == ' ' || *line == '\t')
 			line++;
-		if (!strncmp(line, "Language ", 9) && strncmp(line, "Language 0", 10))
-			break; /* block 0 only */
+		if (sscanf(line, "Language %d '%63[^']'", &block, lang) == 2) {
+			assert_true(block >= 0 && block < CD_TEXT_BLOCKS);
+			assert_string_equal(cd_text_language_name(d->cdtext[block].language), lang);
+			seen[block] = true;
+			track = -1;
+			continue;
+		}
 		if (!strcmp(line, "CD-TEXT for Disc:")) {
 			track = 0;
 			continue;
@@ -283,25 +296,37 @@ static void compare_right(const struct cd_disc *d, const char *right_text)
 		if (sscanf(line, "CD-TEXT for Track %d:", &track) == 1)
 			continue;
 		char *colon = strstr(line, ": ");
-		if (track < 0 || !colon)
+		if (track < 0 || block < 0 || !colon)
 			continue;
 		*colon = 0;
+		if (!strcmp(line, "GENRE_CODE")) {
+			genre[block] = atoi(colon + 2);
+			continue;
+		}
 		int f = field_of(line, track);
-		if (f < 0)
-			continue; /* GENRE_CODE: the model keeps no genre code */
-		want[track][f] = colon + 2;
+		assert_true(f >= 0);
+		want[block][track][f] = colon + 2;
 		nwant++;
 	}
 	assert_true(nwant > 10);
-	for (int t = 0; t <= CD_MAX_TRACKS; t++)
-		for (int f = 0; f < CDT_COUNT; f++) {
-			const char *got = d->text[t][f];
-			if (!want[t][f] && !got)
-				continue;
-			if (!want[t][f] || !got || strcmp(want[t][f], got))
-				fail_msg("track %d %s: want '%s', got '%s'", t, cd_text_names[f],
-					 want[t][f] ? want[t][f] : "(none)", got ? got : "(none)");
-		}
+	for (int b = 0; b < CD_TEXT_BLOCKS; b++) {
+		const struct cd_text_block *k = &d->cdtext[b];
+		assert_int_equal(seen[b], cd_text_block_used(d, b));
+		assert_int_equal(genre[b] >= 0, k->has_genre_code);
+		if (genre[b] >= 0)
+			assert_int_equal(genre[b], k->genre_code);
+		for (int t = 0; t <= CD_MAX_TRACKS; t++)
+			for (int f = 0; f < CDT_COUNT; f++) {
+				const char *got = k->text[t][f];
+				if (f == CDT_CLOSED || (!want[b][t][f] && !got))
+					continue;
+				if (!want[b][t][f] || !got || strcmp(want[b][t][f], got))
+					fail_msg("block %d track %d %s: want '%s', got '%s'", b, t,
+						 cd_text_names[f],
+						 want[b][t][f] ? want[b][t][f] : "(none)",
+						 got ? got : "(none)");
+			}
+	}
 	free(right);
 }
 
@@ -346,7 +371,7 @@ static void test_cdtext_corpus(void **state)
 		cdt[18 * 2 + 6] ^= 0x55;
 		d = cd_disc_new();
 		assert_int_equal(cd_cdtext_decode(d, cdt, len, &err), 0);
-		assert_non_null(d->text[0][CDT_PERFORMER]);
+		assert_non_null(d->cdtext[0].text[0][CDT_PERFORMER]);
 		cd_disc_free(d);
 
 		/* all packs damaged: an error */
@@ -433,7 +458,7 @@ static void test_cdtext_round_trip(void **state)
 	assert_int_equal(cd_cdtext_decode(e, packs, len, &err), 0);
 	for (int t = 0; t <= CD_MAX_TRACKS; t++)
 		for (int f = 0; f < CDT_COUNT; f++) {
-			const char *a = d->text[t][f], *b = e->text[t][f];
+			const char *a = d->cdtext[0].text[t][f], *b = e->cdtext[0].text[t][f];
 			if (!a && !b)
 				continue;
 			if (!a || !b || strcmp(a, b))
@@ -472,22 +497,23 @@ static void test_cdtext_malformed(void **state)
 	buf[17] = (uint8_t)crc;
 	dimg_error_clear(&err);
 	assert_int_equal(cd_cdtext_decode(d, buf, 18, &err), 0);
-	assert_null(d->text[0][CDT_TITLE]);
+	assert_null(d->cdtext[0].text[0][CDT_TITLE]);
 	/* a continuation whose start is missing is dropped up to its NUL */
 	memcpy(buf, "\x80\x01\x05\x07" "tail\0Secondx", 16);
 	crc = cd_crc16(buf, 16);
 	buf[16] = (uint8_t)(crc >> 8);
 	buf[17] = (uint8_t)crc;
 	assert_int_equal(cd_cdtext_decode(d, buf, 18, &err), 0);
-	assert_null(d->text[1][CDT_TITLE]);
-	assert_null(d->text[2][CDT_TITLE]); /* "Second" was never terminated */
-	/* double-byte block 0: refused */
+	assert_null(d->cdtext[0].text[1][CDT_TITLE]);
+	assert_null(d->cdtext[0].text[2][CDT_TITLE]); /* "Second" was never terminated */
+	/* double-byte packs are read too (test_cd_cdtext.c has the details) */
 	buf[3] = 0x80;
 	crc = cd_crc16(buf, 16);
 	buf[16] = (uint8_t)(crc >> 8);
 	buf[17] = (uint8_t)crc;
 	dimg_error_clear(&err);
-	assert_int_equal(cd_cdtext_decode(d, buf, 18, &err), DIMG_EUNSUPPORTED);
+	assert_int_equal(cd_cdtext_decode(d, buf, 18, &err), 0);
+	assert_int_equal(d->cdtext[0].charset, CD_CS_MSJIS);
 	cd_disc_free(d);
 }
 
@@ -666,7 +692,7 @@ static void assert_same_tracks(const struct cd_disc *a, const struct cd_disc *b)
 	}
 	for (int t = 0; t <= CD_MAX_TRACKS; t++)
 		for (int f = 0; f < CDT_COUNT; f++) {
-			const char *p = a->text[t][f], *q = b->text[t][f];
+			const char *p = a->cdtext[0].text[t][f], *q = b->cdtext[0].text[t][f];
 			assert_true((!p && !q) || (p && q && !strcmp(p, q)));
 		}
 }

@@ -558,9 +558,9 @@ static void test_cdtext(void **state)
 	end_chunk(b, at);
 	finish(b, true);
 	d = parse_ok(b);
-	assert_string_equal(d->text[0][CDT_TITLE], "Disc");
-	assert_string_equal(d->text[1][CDT_TITLE], "One");
-	assert_string_equal(d->text[2][CDT_TITLE], "Two");
+	assert_string_equal(d->cdtext[0].text[0][CDT_TITLE], "Disc");
+	assert_string_equal(d->cdtext[0].text[1][CDT_TITLE], "One");
+	assert_string_equal(d->cdtext[0].text[2][CDT_TITLE], "Two");
 	cd_disc_free(d);
 	free(b);
 }
@@ -896,8 +896,8 @@ static void test_corpus(void **state)
 	    cd_disc_validate(d, &err))
 		fail_msg("%s", err.message);
 	check_p1(d, 452 * 2352);
-	assert_string_equal(d->text[0][CDT_TITLE], "Join us now we have the software");
-	assert_string_equal(d->text[0][CDT_PERFORMER], "Richard Stallman");
+	assert_string_equal(d->cdtext[0].text[0][CDT_TITLE], "Join us now we have the software");
+	assert_string_equal(d->cdtext[0].text[0][CDT_PERFORMER], "Richard Stallman");
 	cd_disc_free(d);
 	free(p);
 

@@ -186,7 +186,7 @@ static void test_writer_round_trip(void **state)
 	e = parse(o.buf, 2352u * 300, &err);
 	assert_non_null(e);
 	assert_int_equal(e->leadout, d->leadout);
-	assert_string_equal(e->text[2][CDT_TITLE], "Song");
+	assert_string_equal(e->cdtext[0].text[2][CDT_TITLE], "Song");
 	assert_string_equal(e->tracks[1].isrc, "GBAYE0000001");
 	cd_disc_free(e);
 	cd_disc_free(d);

@@ -517,19 +517,30 @@ static void test_cdtext(void **state)
 		"SILENCE 1:0:0\n"
 		"TRACK AUDIO\nSILENCE 1:0:0\n"
 		"CD_TEXT { LANGUAGE 0 { GENRE { 1 } UPC_EAN \"x\" } }\n");
-	assert_string_equal(d->text[0][CDT_TITLE], "CD Title");
-	assert_string_equal(d->text[0][CDT_PERFORMER], "Performer");
-	assert_string_equal(d->text[0][CDT_DISC_ID], "XY12345");
-	assert_string_equal(d->text[0][CDT_SONGWRITER], "S");
-	assert_string_equal(d->text[0][CDT_COMPOSER], "C");
-	assert_string_equal(d->text[0][CDT_MESSAGE], "M\"");
-	assert_null(d->text[0][CDT_UPC_ISRC]); /* empty strings are absent */
-	assert_null(d->text[0][CDT_ARRANGER]);
-	assert_null(d->text[0][CDT_GENRE]);    /* binary genre skipped */
-	assert_string_equal(d->text[1][CDT_TITLE], "Track Title");
-	assert_string_equal(d->text[1][CDT_UPC_ISRC], "US-XX1-98-01234");
-	assert_null(d->text[1][CDT_GENRE]);
-	assert_string_equal(d->text[2][CDT_UPC_ISRC], "x");
+	assert_string_equal(d->cdtext[0].text[0][CDT_TITLE], "CD Title");
+	assert_string_equal(d->cdtext[0].text[0][CDT_PERFORMER], "Performer");
+	assert_string_equal(d->cdtext[0].text[0][CDT_DISC_ID], "XY12345");
+	assert_string_equal(d->cdtext[0].text[0][CDT_SONGWRITER], "S");
+	assert_string_equal(d->cdtext[0].text[0][CDT_COMPOSER], "C");
+	assert_string_equal(d->cdtext[0].text[0][CDT_MESSAGE], "M\"");
+	assert_null(d->cdtext[0].text[0][CDT_UPC_ISRC]); /* empty strings are absent */
+	assert_null(d->cdtext[0].text[0][CDT_ARRANGER]);
+	/* binary genre: code 0x0001, then its text */
+	assert_string_equal(d->cdtext[0].text[0][CDT_GENRE], "H");
+	assert_true(d->cdtext[0].has_genre_code);
+	assert_int_equal(d->cdtext[0].genre_code, 1);
+	assert_string_equal(d->cdtext[0].text[1][CDT_TITLE], "Track Title");
+	assert_string_equal(d->cdtext[0].text[1][CDT_UPC_ISRC], "US-XX1-98-01234");
+	assert_null(d->cdtext[0].text[1][CDT_GENRE]);
+	assert_string_equal(d->cdtext[0].text[2][CDT_UPC_ISRC], "x");
+	/* language 1 (Danish, code 7) is kept too */
+	assert_int_equal(d->cdtext[0].language, CD_LANG_ENGLISH);
+	assert_int_equal(d->cdtext[1].language, 7);
+	assert_string_equal(d->cdtext[1].text[0][CDT_TITLE], "Titel");
+	assert_string_equal(d->cdtext[1].text[0][CDT_GENRE], "Pop");
+	assert_false(d->cdtext[1].has_genre_code);
+	assert_string_equal(d->cdtext[1].text[1][CDT_TITLE], "Spur");
+	assert_null(d->cdtext[1].text[2][CDT_TITLE]);
 	cd_disc_free(d);
 
 	parse_fail("CD_TEXT { LANGUAGE 8 { } }", DIMG_EFORMAT,
@@ -554,6 +565,49 @@ static void test_cdtext(void **state)
 	parse_fail("CD_TEXT { LANGUAGE 0 { TITLE \"x\"", DIMG_EFORMAT,
 		   "t.toc:1:33: expected a CD-TEXT item (TITLE, PERFORMER, ...) or '}', found "
 		   "end of file");
+}
+
+static void test_cdtext_encodings(void **state)
+{
+	(void)state;
+	struct cd_disc *d = parse_ok(
+	    "CD_TEXT { LANGUAGE_MAP { 0 : 105 3 : EN }\n"
+	    "  LANGUAGE 0 { ENCODING_MS_JIS TITLE \"\223\372\226\173\" PERFORMER \"日本\"\n"
+	    "    MESSAGE { 147, 250, 0, 0 } DISC_ID \"\351\" }\n"
+	    "  LANGUAGE 3 { ENCODING_MANDARIN TITLE \"\260\241\" } }\n"
+	    "TRACK AUDIO\nCD_TEXT { LANGUAGE 3 { ENCODING_MANDARIN PERFORMER \"ab\" } }\n"
+	    "SILENCE 0:2:0\n");
+	const struct cd_text_block *k = &d->cdtext[0];
+	assert_int_equal(k->charset, CD_CS_MSJIS);
+	assert_int_equal(k->language, 0x69);
+	assert_false(k->raw);
+	assert_string_equal(k->text[0][CDT_TITLE], "日本");	/* bytes in MS-JIS */
+	assert_string_equal(k->text[0][CDT_PERFORMER], "日本"); /* UTF-8 */
+	assert_string_equal(k->text[0][CDT_MESSAGE], "日");
+	assert_string_equal(k->text[0][CDT_DISC_ID], "é"); /* single-byte in every block */
+	k = &d->cdtext[3];
+	assert_int_equal(k->charset, CD_CS_MANDARIN);
+	assert_int_equal(k->language, CD_LANG_ENGLISH);
+	assert_true(k->raw);
+	assert_string_equal(k->text[0][CDT_TITLE], "\xb0\xa1");
+	assert_string_equal(k->text[1][CDT_PERFORMER], "ab");
+	assert_false(cd_text_block_used(d, 1));
+	cd_disc_free(d);
+
+	parse_fail("CD_TEXT { LANGUAGE 0 { TITLE \"日本\" } }", DIMG_EUNSUPPORTED,
+		   "t.toc:1:30: CD-TEXT block 0 TITLE of the disc: U+65E5 is not in ISO-8859-1");
+	parse_fail("CD_TEXT { LANGUAGE 1 { ENCODING_KOREAN TITLE \"가\" } }", DIMG_EUNSUPPORTED,
+		   "t.toc:1:46: language 1 is in character set 0x81, which dimg keeps as bytes");
+	parse_fail("CD_TEXT { LANGUAGE 0 { ENCODING_MS_JIS TITLE \"\223\" } }", DIMG_EFORMAT,
+		   "t.toc:1:46: TITLE text of language 0 is not valid MS-JIS");
+	parse_fail("CD_TEXT { LANGUAGE 0 { TITLE \"x\" } LANGUAGE 0 { ENCODING_MS_JIS } }",
+		   DIMG_EFORMAT,
+		   "t.toc:1:49: ENCODING_MS_JIS: give the encoding of language 0 in the disc's "
+		   "CD_TEXT block, before its text");
+	parse_fail("CD_TEXT { LANGUAGE 0 { ENCODING_MS_JIS } }\nTRACK AUDIO\n"
+		   "CD_TEXT { LANGUAGE 0 { ENCODING_ISO_8859_1 } }",
+		   DIMG_EFORMAT,
+		   "t.toc:3:24: ENCODING_ISO_8859_1: language 0 already has another encoding");
 }
 
 /* ---- writer ----------------------------------------------------------------- */
@@ -589,13 +643,24 @@ static void assert_same_disc(const struct cd_disc *a, const struct cd_disc *b)
 			}
 		}
 	}
-	for (int k = 0; k <= a->ntracks; k++)
-		for (int f = 0; f < CDT_COUNT; f++) {
-			if (!a->text[k][f] || !b->text[k][f])
-				assert_ptr_equal(a->text[k][f], b->text[k][f]);
-			else
-				assert_string_equal(a->text[k][f], b->text[k][f]);
-		}
+	for (int n = 0; n < CD_TEXT_BLOCKS; n++) {
+		const struct cd_text_block *p = &a->cdtext[n], *q = &b->cdtext[n];
+		assert_int_equal(cd_text_block_used(a, n), cd_text_block_used(b, n));
+		if (!cd_text_block_used(a, n))
+			continue;
+		assert_int_equal(p->language, q->language);
+		assert_int_equal(p->charset == CD_CS_ASCII ? CD_CS_LATIN1 : p->charset, q->charset);
+		assert_int_equal(p->raw, q->raw);
+		assert_int_equal(p->has_genre_code, q->has_genre_code);
+		assert_int_equal(p->genre_code, q->genre_code);
+		for (int k = 0; k <= a->ntracks; k++)
+			for (int f = 0; f < CDT_COUNT; f++) {
+				if (!p->text[k][f] || !q->text[k][f])
+					assert_ptr_equal(p->text[k][f], q->text[k][f]);
+				else
+					assert_string_equal(p->text[k][f], q->text[k][f]);
+			}
+	}
 }
 
 static char *write_ok(const struct cd_disc *d)
@@ -651,6 +716,15 @@ static const char *const rt_sheets[] = {
 	"TRACK MODE1_RAW\nDATAFILE \"z.bin\" 0:0:5\n"
 	"TRACK AUDIO RW_RAW\nDATAFILE \"g.bin\" 0:0:5\nZERO 0:0:5\n",
 	"CD_I\nTRACK MODE2_RAW\nDATAFILE \"i.bin\" 0:0:30\nTRACK MODE2\nDATAFILE \"j.bin\" 0:0:2\n",
+	/* every language: map, encodings (MS-JIS as UTF-8 and as bytes,
+	 * Korean as bytes), binary GENRE, CLOSED, a block with track text only */
+	"CD_DA\nCD_TEXT { LANGUAGE_MAP { 0 : 105 1 : EN 2 : 101 5 : 8 }\n"
+	"  LANGUAGE 0 { ENCODING_MS_JIS TITLE \"日本\" PERFORMER \"\223\372\"\n"
+	"    GENRE { 0, 14, 74, 97, 122, 122, 0 } CLOSED \"memo\" }\n"
+	"  LANGUAGE 1 { TITLE \"Caf\351\" GENRE \"Pop\" }\n"
+	"  LANGUAGE 2 { ENCODING_KOREAN TITLE \"\260\241\" DISC_ID \"K\" } }\n"
+	"TRACK AUDIO\nCD_TEXT { LANGUAGE 0 { TITLE \"ｶﾀｶﾅ\" } LANGUAGE 2 { TITLE { 176, 162, 0 } }\n"
+	"  LANGUAGE 5 { TITLE \"Eins\" } }\nSILENCE 0:2:0\n",
 };
 
 static void test_round_trip_sheets(void **state)
@@ -1003,10 +1077,10 @@ static void test_libcdio_corpus(void **state)
 			assert_int_equal(d->tracks[0].mode, CD_TM_MODE1_2352);
 			assert_int_equal(d->files[0].type, CD_FILE_BINARY);
 		} else if (!strcmp(good[i], "cdtext.toc")) {
-			assert_string_equal(d->text[0][CDT_TITLE], "CD Title");
-			assert_string_equal(d->text[0][CDT_DISC_ID], "XY12345");
-			assert_string_equal(d->text[1][CDT_TITLE], "Track Title");
-			assert_string_equal(d->text[1][CDT_UPC_ISRC], "US-XX1-98-01234");
+			assert_string_equal(d->cdtext[0].text[0][CDT_TITLE], "CD Title");
+			assert_string_equal(d->cdtext[0].text[0][CDT_DISC_ID], "XY12345");
+			assert_string_equal(d->cdtext[0].text[1][CDT_TITLE], "Track Title");
+			assert_string_equal(d->cdtext[0].text[1][CDT_UPC_ISRC], "US-XX1-98-01234");
 			assert_int_equal(d->leadout, 4500);
 		} else if (!strcmp(good[i], "t9.toc")) {
 			assert_string_equal(d->catalog, "0724385356926");
@@ -1062,6 +1136,7 @@ int main(void)
 		cmocka_unit_test(test_rest_of_file),
 		cmocka_unit_test(test_file_types),
 		cmocka_unit_test(test_cdtext),
+		cmocka_unit_test(test_cdtext_encodings),
 		cmocka_unit_test(test_round_trip_sheets),
 		cmocka_unit_test(test_round_trip_model),
 		cmocka_unit_test(test_hostile),
