@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import List, Optional
 
+from cdtext_helpers import crc16  # CD-TEXT pack CRC
+
 # cue-sheet mode name -> (Nero mode code, stored sector size)
 MODES = {
     "MODE1/2048": (0x00, 2048),
@@ -37,17 +39,6 @@ TAO_PREGAP = 150
 
 def bcd(n: int) -> int:
     return (n // 10) << 4 | n % 10
-
-
-def crc16(b: bytes) -> int:
-    """CD-TEXT pack CRC: CCITT polynomial, start 0, inverted."""
-    c = 0
-    for x in b:
-        c ^= x << 8
-        for _ in range(8):
-            c = ((c << 1) ^ 0x1021) if c & 0x8000 else c << 1
-            c &= 0xFFFF
-    return c ^ 0xFFFF
 
 
 def cdtext_packs(titles: List[str]) -> bytes:

@@ -25,26 +25,6 @@ static struct cd_disc *load(const char *text, size_t len, struct dimg_error *err
 	return fuzz_sheet_load(cd_ccd_parse, cd_ccd_layout, "fuzz.ccd", text, len, FUZZ_FILE_SIZE, true, err);
 }
 
-static bool same_tracks(const struct cd_disc *a, const struct cd_disc *b)
-{
-	if (a->ntracks != b->ntracks || a->leadout != b->leadout || a->nsessions != b->nsessions ||
-	    strcmp(a->catalog, b->catalog) || a->nsegs != b->nsegs)
-		return false;
-	for (int i = 0; i < a->ntracks; i++) {
-		const struct cd_track *s = &a->tracks[i], *t = &b->tracks[i];
-		if (s->number != t->number || s->mode != t->mode || s->flags != t->flags ||
-		    s->begin != t->begin || s->start != t->start || s->end != t->end ||
-		    s->session != t->session || memcmp(s->index, t->index, sizeof(s->index)) ||
-		    strcmp(s->isrc, t->isrc))
-			return false;
-	}
-	for (int i = 0; i < a->nsegs; i++)
-		if (a->segs[i].file != b->segs[i].file || a->segs[i].offset != b->segs[i].offset ||
-		    a->segs[i].sectors != b->segs[i].sectors)
-			return false;
-	return true;
-}
-
 static void sheet(const uint8_t *data, size_t size)
 {
 	struct dimg_error err;
@@ -74,7 +54,7 @@ static void sheet(const uint8_t *data, size_t size)
 			abort();
 	} else {
 		e = load(o.buf ? o.buf : "", o.len, &err);
-		if (!e || !same_tracks(d, e))
+		if (!e || !fuzz_same_tracks(d, e, true))
 			abort();
 		cd_disc_free(e);
 	}

@@ -21,22 +21,6 @@ static struct cd_disc *load(const char *text, size_t len, struct dimg_error *err
 	return fuzz_sheet_load(cd_cue_parse, cd_cue_layout, "fuzz.cue", text, len, FUZZ_FILE_SIZE, false, err);
 }
 
-static bool same_tracks(const struct cd_disc *a, const struct cd_disc *b)
-{
-	if (a->ntracks != b->ntracks || a->leadout != b->leadout || a->nsessions != b->nsessions ||
-	    strcmp(a->catalog, b->catalog))
-		return false;
-	for (int i = 0; i < a->ntracks; i++) {
-		const struct cd_track *s = &a->tracks[i], *t = &b->tracks[i];
-		if (s->number != t->number || s->mode != t->mode || s->flags != t->flags ||
-		    s->begin != t->begin || s->start != t->start || s->end != t->end ||
-		    s->session != t->session || memcmp(s->index, t->index, sizeof(s->index)) ||
-		    strcmp(s->isrc, t->isrc))
-			return false;
-	}
-	return true;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct dimg_error err;
@@ -52,7 +36,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort(); /* everything the parser accepts can be written */
 	dimg_error_clear(&err);
 	e = load(o.buf ? o.buf : "", o.len, &err);
-	if (!e || !same_tracks(d, e))
+	if (!e || !fuzz_same_tracks(d, e, false))
 		abort();
 	cd_disc_free(e);
 	cd_disc_free(d);

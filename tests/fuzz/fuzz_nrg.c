@@ -11,6 +11,7 @@
 #include "fuzz_common.h"
 
 #include "cd/cd_disc.h"
+#include "fuzz_sheet.h"
 #include "cd/cd_subq.h"
 #include "core/core.h"
 
@@ -31,26 +32,6 @@ static struct cd_disc *load(const uint8_t *data, size_t size)
 		return d;
 	cd_disc_free(d);
 	return NULL;
-}
-
-static bool same_tracks(const struct cd_disc *a, const struct cd_disc *b)
-{
-	if (a->ntracks != b->ntracks || a->leadout != b->leadout || a->nsessions != b->nsessions ||
-	    strcmp(a->catalog, b->catalog) || a->nsegs != b->nsegs)
-		return false;
-	for (int i = 0; i < a->ntracks; i++) {
-		const struct cd_track *s = &a->tracks[i], *t = &b->tracks[i];
-		if (s->number != t->number || s->mode != t->mode || s->flags != t->flags ||
-		    s->begin != t->begin || s->start != t->start || s->end != t->end ||
-		    s->session != t->session || memcmp(s->index, t->index, sizeof(s->index)) ||
-		    strcmp(s->isrc, t->isrc))
-			return false;
-	}
-	for (int i = 0; i < a->nsegs; i++)
-		if (a->segs[i].file != b->segs[i].file || a->segs[i].offset != b->segs[i].offset ||
-		    a->segs[i].sectors != b->segs[i].sectors)
-			return false;
-	return true;
 }
 
 /* Stored runs inside [0, sector data) and pairwise disjoint (O(n^2): at
@@ -124,7 +105,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	if (d) {
 		const struct cd_disc *e = img->disc;
-		if (!e || !same_tracks(d, e))
+		if (!e || !fuzz_same_tracks(d, e, true))
 			abort();
 		check_runs(e);
 		for (int i = 0; i < e->ntracks; i++) {
