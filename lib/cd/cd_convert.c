@@ -154,6 +154,17 @@ static void lose(struct conv *c, const char *fmt, ...)
 	node_str(c->losses, NULL, msg);
 }
 
+/* Bytes the input stores outside its disc (NRG: the pregap before LBA 0)
+ * are lost to every output when they are not silence. */
+static int lose_unkept(struct conv *c)
+{
+	int rc = cd_unkept_nonzero(c->in, c->err);
+	if (rc == 1)
+		lose(c, "%llu bytes stored before LBA 0 that are not silence",
+		     (unsigned long long)c->in->unkept.len);
+	return rc == 1 ? 0 : rc;
+}
+
 /* True when the image's subchannel holds nothing but what dimg generates
  * from the track table (P and Q position data), so dropping it loses
  * nothing: a CCD made by dimg from a cue goes back to the same cue. */
@@ -563,6 +574,8 @@ static int run_sheet(struct conv *c, const char *out)
 	if (dot)
 		*dot = 0;
 	rc = plan_sheet(c, slash ? slash + 1 : base);
+	if (rc == 0)
+		rc = lose_unkept(c);
 	if (rc)
 		goto done;
 	if (c->losses && dimg_node_first(c->losses) && !c->opt->lossy) {
@@ -672,6 +685,9 @@ static int run_single(struct conv *c, const char *out)
 	if (c->fmt == OF_ISO && t->begin != t->start)
 		from = t->start;
 	to = t->end;
+	if ((c->fmt == OF_ISO || (t == &in->tracks[0] && c->opt->with_pregap)) &&
+	    (rc = lose_unkept(c)))
+		return rc;
 	if (dimg_node_first(c->losses) && !c->opt->lossy)
 		return DIMG_EUNSUPPORTED;
 	c->total = (uint64_t)(to - from) * cd_tmodes[t->mode].sector_size;

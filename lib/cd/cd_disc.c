@@ -39,7 +39,7 @@ struct cd_disc *cd_disc_new(void)
 {
 	struct cd_disc *d = calloc(1, sizeof(*d));
 	if (d) {
-		d->sub_file = d->sub_by_file = -1;
+		d->sub_file = d->sub_by_file = d->unkept.file = -1;
 		d->cdtext[0].language = CD_LANG_ENGLISH;
 	}
 	return d;

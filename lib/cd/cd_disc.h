@@ -192,9 +192,20 @@ struct cd_disc {
 	int sub_by_file;
 	bool plain;	 /* made from a plain ISO (image_disc) */
 	char sheet[128]; /* the sheet's file name, for errors */
+	/* Bytes a container stores that lie outside the model (NRG keeps the
+	 * first track's pregap from LBA -150 on; the model starts at LBA 0):
+	 * verify warns and convert reports a loss when they are not all zero. */
+	struct {
+		int file; /* -1 none */
+		uint64_t offset;
+		uint64_t len;
+	} unkept;
 };
 
 struct cd_disc *cd_disc_new(void);
+/* 1 when the unkept bytes hold anything but zeros, 0 when they are all zero
+ * (or there are none), a DIMG_E* code when they cannot be read. */
+int cd_unkept_nonzero(const struct cd_disc *d, struct dimg_error *err);
 void cd_disc_free(struct cd_disc *d);
 /* Adds a file name; returns its index or a DIMG_E* code. */
 int cd_disc_add_file(struct cd_disc *d, const char *name, enum cd_ftype type,

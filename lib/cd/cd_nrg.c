@@ -463,6 +463,11 @@ static int dao_track(struct nrg *st, int session, int number, bool last_of_sessi
 	if (begin < 0) {
 		uint32_t skip = (uint32_t)-begin, g = skip < gen ? skip : gen;
 		gen -= g;
+		if (skip > g) {
+			st->d->unkept.file = st->file;
+			st->d->unkept.offset = off[0];
+			st->d->unkept.len = (uint64_t)(skip - g) * ss;
+		}
 		off[0] += (uint64_t)(skip - g) * ss;
 		begin = 0;
 	}

@@ -567,3 +567,30 @@ int cd_read_sub(const struct cd_disc *d, int32_t lba, uint32_t count, uint8_t *b
 	}
 	return 0;
 }
+
+int cd_unkept_nonzero(const struct cd_disc *d, struct dimg_error *err)
+{
+	const struct cd_file *f;
+	uint8_t buf[4096];
+	uint64_t off, left;
+	if (d->unkept.file < 0 || !d->unkept.len)
+		return 0;
+	f = &d->files[d->unkept.file];
+	if (!f->io)
+		return dimg_err(err, DIMG_EIO, DIMG_OFFSET_NONE, "%s: not open", f->name);
+	off = f->data_off + d->unkept.offset;
+	for (left = d->unkept.len; left;) {
+		size_t n = left < sizeof(buf) ? (size_t)left : sizeof(buf);
+		int rc = io_read(f->io, buf, n, off, err);
+		if (rc) {
+			dimg_err_what(err, f->name);
+			return rc;
+		}
+		for (size_t i = 0; i < n; i++)
+			if (buf[i])
+				return 1;
+		off += n;
+		left -= n;
+	}
+	return 0;
+}

@@ -242,6 +242,18 @@ int dimg_verify(struct dimg_image *img, dimg_progress_fn progress, void *ctx,
 				  progress, ctx, &done, total, err);
 	if (rc == 0 && d->sub_file >= 0)
 		rc = verify_sub(d, buf, warn, &nwarn, rep, err);
+	if (rc == 0 && (rc = cd_unkept_nonzero(d, err)) == 1) {
+		char msg[256];
+		snprintf(msg, sizeof(msg),
+			 "bytes %llu-%llu of %s, stored before LBA 0, are not silence; the "
+			 "disc starts at LBA 0 and does not keep them",
+			 (unsigned long long)d->unkept.offset,
+			 (unsigned long long)(d->unkept.offset + d->unkept.len - 1),
+			 d->files[d->unkept.file].name);
+		node_str(warn, NULL, msg);
+		nwarn++;
+		rc = 0;
+	}
 	if (rc)
 		goto out;
 	verify_fs(img, rep, bad, &nbad, warn, &nwarn);

@@ -7,6 +7,7 @@ Oracles: the bytes and the track layout the helper wrote (what a reader must fin
 cd-read from libcdio (an independent NRG reader) for the track tables and audio bytes of the
 shapes libcdio handles, chdman for cue round trips, genisoimage for a second session's ISO."""
 
+import json
 import re
 import struct
 from pathlib import Path
@@ -49,6 +50,34 @@ def mixed(src, v2=True):
 
 
 # ---- disc-at-once -------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("silent", [True, False], ids=["silent", "not-silent"])
+def test_bytes_before_lba0(dimg, src, tmp_path, silent):
+    """Nero stores track 1's pregap from LBA -150; the disc starts at LBA 0.  Silence there is
+    nothing lost; anything else is a verify warning (exit 3) and a loss convert refuses."""
+    pre = bytes(150 * RAW) if silent else bytes(range(256)) * (150 * RAW // 256) + bytes(
+        150 * RAW % 256)
+    blob, _ = nh.dao([[T("AUDIO", src.a1, pregap=150, pregap_data=pre)]])
+    img = tmp_path / "p.nrg"
+    img.write_bytes(blob)
+    v = dimg.run("verify", "--json", img)
+    out = tmp_path / "o"
+    out.mkdir()
+    c = dimg.run("convert", img, out / "p.cue")
+    if silent:
+        assert v.returncode == 0, v.describe()
+        assert c.returncode == 0, c.describe()
+        assert (out / "p.bin").read_bytes() == src.a1
+        return
+    assert v.returncode == 3, v.describe()
+    warn = json.loads(v.stdout)["warnings"]
+    assert any("before LBA 0" in w and "bytes 0-%d of p.nrg" % (150 * RAW - 1) in w
+               for w in warn), warn
+    assert c.returncode == 1 and "before LBA 0" in c.err and "--lossy" in c.err, c.err
+    assert not list(out.iterdir())
+    dimg.ok("convert", "--lossy", img, out / "p.cue")
+    assert (out / "p.bin").read_bytes() == src.a1
+
 
 @pytest.mark.parametrize("v2", [True, False], ids=["NER5-CUEX-DAOX", "NERO-CUES-DAOI"])
 def test_dao_mixed(dimg, src, tmp_path, v2):
