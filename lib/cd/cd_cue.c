@@ -161,18 +161,18 @@ static int text_field(const char *kw)
 
 static int cmd_file(struct cue_parser *p)
 {
-	static const char *const types[] = {"BINARY", "MOTOROLA", "WAVE"};
+	static const char *const types[] = {"BINARY", "MOTOROLA", "WAVE", "AIFF"};
 	int rc = need(p, 2, "a file name and type"), type = -1;
 	if (rc)
 		return rc;
-	for (int k = 0; k < 3; k++)
+	for (int k = 0; k < 4; k++)
 		if (!strcasecmp(p->tok[2].s, types[k]))
 			type = k;
 	if (type < 0) {
-		if (!strcasecmp(p->tok[2].s, "AIFF") || !strcasecmp(p->tok[2].s, "MP3"))
+		if (!strcasecmp(p->tok[2].s, "MP3"))
 			return perr(p, p->tok[2].col,
 				    "FILE type %s is not supported (use BINARY, "
-				    "MOTOROLA or WAVE)",
+				    "MOTOROLA, WAVE or AIFF)",
 				    p->tok[2].s);
 		return perr(p, p->tok[2].col, "unknown FILE type '%s'", p->tok[2].s);
 	}
@@ -621,7 +621,7 @@ static void put_text(struct cd_text_out *o, const struct cd_disc *d, int n, cons
 
 static void put_file(struct cd_text_out *o, const struct cd_file *f)
 {
-	static const char *const ftypes[] = {"BINARY", "MOTOROLA", "WAVE"};
+	static const char *const ftypes[] = {"BINARY", "MOTOROLA", "WAVE", "AIFF"};
 	cd_out_printf(o, "FILE ");
 	put_quoted(o, f->name);
 	cd_out_printf(o, " %s\n", ftypes[f->type]);

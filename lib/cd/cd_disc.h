@@ -62,13 +62,15 @@ int cd_tmode_parse(const char *s);
 #define CD_FLAG_PRE 0x1u   /* pre-emphasis */
 #define CD_FLAG_SCMS 0x80u /* serial copy management (not a CTL bit) */
 
-enum cd_ftype { CD_FILE_BINARY, CD_FILE_MOTOROLA, CD_FILE_WAVE };
+/* BINARY and MOTOROLA: raw sectors, audio little- / big-endian; WAVE: RIFF
+ * PCM (little-endian); AIFF: big-endian PCM in an AIFF or uncompressed AIFC. */
+enum cd_ftype { CD_FILE_BINARY, CD_FILE_MOTOROLA, CD_FILE_WAVE, CD_FILE_AIFF };
 
 struct cd_file {
 	char *name; /* as written in the sheet */
 	enum cd_ftype type;
 	struct dimg_io *io; /* NULL until opened */
-	uint64_t data_off;  /* WAVE: first PCM byte; else 0 */
+	uint64_t data_off;  /* WAVE, AIFF: first PCM byte; else 0 */
 	uint64_t size;	    /* usable bytes from data_off */
 	bool borrowed;	    /* io belongs to the image (plain ISO), not closed here */
 	const uint8_t *map; /* whole file mapped read-only (cd_disc_map_files) */

@@ -144,6 +144,68 @@ static int parse_wave(struct cd_file *f, struct dimg_error *err)
 	return dimg_err(err, DIMG_EFORMAT, 0, "%s: no data chunk", f->name);
 }
 
+/* AIFF (or AIFC without compression): COMM must say 2 channels, 16 bits,
+ * 44100 Hz (an 80-bit extended float: exponent 0x400E, mantissa 0xAC44 <<
+ * 48); the samples are the SSND chunk's after its offset field. */
+static int parse_aiff(struct cd_file *f, struct dimg_error *err)
+{
+	static const uint8_t rate44100[10] = {0x40, 0x0E, 0xAC, 0x44, 0, 0, 0, 0, 0, 0};
+	uint8_t h[12], ch[8], comm[22], ssnd[8];
+	uint64_t off = 12;
+	bool have_comm = false, aifc;
+	int rc = io_read(f->io, h, 12, 0, err);
+	if (rc)
+		return rc;
+	aifc = !memcmp(h + 8, "AIFC", 4);
+	if (memcmp(h, "FORM", 4) || (memcmp(h + 8, "AIFF", 4) && !aifc))
+		return dimg_err(err, DIMG_EFORMAT, 0, "%s: not an AIFF file", f->name);
+	for (int n = 0; n < 64; n++) {
+		uint32_t len;
+		if (off + 8 > f->io->size)
+			break;
+		if ((rc = io_read(f->io, ch, 8, off, err)))
+			return rc;
+		len = ld_be32(ch + 4);
+		if (!memcmp(ch, "COMM", 4)) {
+			if (len < (aifc ? 22u : 18u) ||
+			    (rc = io_read(f->io, comm, aifc ? 22 : 18, off + 8, err)))
+				return rc ? rc
+					  : dimg_err(err, DIMG_EFORMAT, (int64_t)off,
+						     "%s: short COMM chunk", f->name);
+			if (ld_be16(comm) != 2 || ld_be16(comm + 6) != 16 ||
+			    memcmp(comm + 8, rate44100, 10))
+				return dimg_err(err, DIMG_EFORMAT, (int64_t)off,
+						"%s: not 16-bit stereo 44.1 kHz PCM", f->name);
+			if (aifc && memcmp(comm + 18, "NONE", 4) && memcmp(comm + 18, "twos", 4))
+				return dimg_err(err, DIMG_EFORMAT, (int64_t)off + 26,
+						"%s: compressed AIFC ('%.4s')", f->name,
+						(const char *)comm + 18);
+			have_comm = true;
+		} else if (!memcmp(ch, "SSND", 4)) {
+			uint32_t skip;
+			if (!have_comm)
+				return dimg_err(err, DIMG_EFORMAT, (int64_t)off,
+						"%s: SSND chunk before COMM chunk", f->name);
+			if (len < 8 || (rc = io_read(f->io, ssnd, 8, off + 8, err)))
+				return rc ? rc
+					  : dimg_err(err, DIMG_EFORMAT, (int64_t)off,
+						     "%s: short SSND chunk", f->name);
+			skip = ld_be32(ssnd);
+			if (skip > len - 8 || off + 16 + skip > f->io->size)
+				return dimg_err(err, DIMG_EFORMAT, (int64_t)off + 8,
+						"%s: SSND offset %u beyond its chunk", f->name,
+						skip);
+			f->data_off = off + 16 + skip;
+			f->size = f->io->size - f->data_off;
+			if (len - 8 - skip < f->size)
+				f->size = len - 8 - skip;
+			return 0;
+		}
+		off += 8 + (uint64_t)len + (len & 1);
+	}
+	return dimg_err(err, DIMG_EFORMAT, 0, "%s: no SSND chunk", f->name);
+}
+
 int cd_disc_open_files(struct cd_disc *d, const char *dir, struct dimg_error *err)
 {
 	for (int i = 0; i < d->nfiles; i++) {
@@ -171,6 +233,8 @@ int cd_disc_open_files(struct cd_disc *d, const char *dir, struct dimg_error *er
 		f->data_off = 0;
 		f->size = f->io->size;
 		if (f->type == CD_FILE_WAVE && (rc = parse_wave(f, err)))
+			return rc;
+		if (f->type == CD_FILE_AIFF && (rc = parse_aiff(f, err)))
 			return rc;
 	}
 	return 0;
@@ -401,7 +465,7 @@ int cd_read_stored(const struct cd_disc *d, const struct cd_track *t, int32_t lb
 				}
 				/* big-endian audio; a CD+G sector's 96 subchannel
 				 * bytes are not samples */
-				if (f->type == CD_FILE_MOTOROLA &&
+				if ((f->type == CD_FILE_MOTOROLA || f->type == CD_FILE_AIFF) &&
 				    cd_tmodes[t->mode].data_mode == 0)
 					for (uint32_t k = 0; k < n; k++)
 						swap16(buf + k * ss, CD_RAW);
@@ -424,7 +488,7 @@ void cd_disc_map_files(struct cd_disc *d)
 		struct cd_file *f = &d->files[i];
 		void *m;
 		if (f->map || !f->io || f->io->fd < 0 || f->type == CD_FILE_MOTOROLA ||
-		    !f->io->size || f->io->size > SIZE_MAX)
+		    f->type == CD_FILE_AIFF || !f->io->size || f->io->size > SIZE_MAX)
 			continue;
 		m = mmap(NULL, (size_t)f->io->size, PROT_READ, MAP_SHARED, f->io->fd, 0);
 		if (m == MAP_FAILED)

@@ -371,6 +371,34 @@ def test_wave_and_motorola_files(dimg, mixed, tmp_path):
         assert out.read_bytes() == pcm
 
 
+def test_aiff_files_written_by_sox(dimg, mixed, tmp_path):
+    """AIFF and AIFC (uncompressed) as sox writes them: big-endian PCM after COMM/SSND (and
+    sox's COMT/FVER chunks); the audio read back is the little-endian PCM they were made of."""
+    import subprocess
+    pcm = mixed.audio[0]
+    (tmp_path / "a.pcm").write_bytes(pcm)
+    for name in ("a.aiff", "a.aifc"):
+        subprocess.run(["sox", "-t", "raw", "-r", "44100", "-e", "signed", "-b", "16", "-c", "2",
+                        "-L", str(tmp_path / "a.pcm"), str(tmp_path / name)], check=True)
+    cue = tmp_path / "a.cue"
+    cue.write_text('FILE "a.aiff" AIFF\n  TRACK 01 AUDIO\n    INDEX 01 00:00:00\n'
+                   'FILE "a.aifc" AIFF\n  TRACK 02 AUDIO\n    INDEX 01 00:00:00\n')
+    for n in (1, 2):
+        out = tmp_path / f"o{n}.raw"
+        dimg.ok("convert", "--to", "raw", "--track", n, cue, out)
+        assert out.read_bytes() == pcm
+    dimg.ok("convert", cue, tmp_path / "one.cue")
+    assert (tmp_path / "one.bin").read_bytes() == pcm + pcm
+    assert dimg.run("verify", cue).returncode == 0
+    # not CD audio: a clear error naming the file
+    subprocess.run(["sox", "-n", "-r", "22050", "-c", "1", "-b", "8", str(tmp_path / "m.aiff"),
+                    "synth", "1", "sine", "440"], check=True)
+    bad = tmp_path / "b.cue"
+    bad.write_text('FILE "m.aiff" AIFF\n  TRACK 01 AUDIO\n    INDEX 01 00:00:00\n')
+    r = dimg.run("info", bad)
+    assert r.returncode == 1 and "m.aiff" in r.err and "not 16-bit stereo" in r.err, r.err
+
+
 def test_second_session_data_track(dimg, mixed, tmp_path):
     """An Enhanced-CD-like disc: session 1 holds the mixed disc, session 2 a data track whose
     ISO 9660 (made by genisoimage -C) addresses the disc's absolute LBAs, 11250 sectors

@@ -87,7 +87,7 @@ static void test_errors_name_line_and_column(void **state)
 		     "t.cue:4:7:", "follows track 1");
 	expect_error("FILE \"a.bin\" BINARY\nTRACK 01 AUDIO\nINDEX 01 00:00:00\nBOGUS x\n",
 		     "t.cue:4:1:", "unknown command");
-	expect_error("FILE \"a.bin\" AIFF\n", "t.cue:1:14:", "not supported");
+	expect_error("FILE \"a.mp3\" MP3\n", "t.cue:1:14:", "not supported");
 	expect_error("FILE \"a.bin\" BINARY\nTRACK 01 AUDIO\n", "t.cue:2:", "no INDEX 01");
 }
 
