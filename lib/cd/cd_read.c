@@ -101,47 +101,85 @@ static int open_rel(struct dimg_io **io, const char *dir, const char *name, cons
 			"%sFILE \"%s\" named by the sheet does not exist in %s", where, name, dir);
 }
 
+/* Walking the chunks of a RIFF (little-endian lengths) or IFF (big-endian)
+ * file after its 12-byte form header; at most 64 chunks are looked at. */
+struct iff_chunk {
+	uint64_t off, next; /* this chunk's header; the one after it */
+	uint32_t len;
+	uint8_t id[4];
+	int count;
+	bool be;
+};
+
+/* Reads the next chunk header into c; *got false at the end. */
+static int iff_next(struct cd_file *f, struct iff_chunk *c, bool *got, struct dimg_error *err)
+{
+	uint8_t h[8];
+	int rc;
+	*got = false;
+	if (c->count++ >= 64 || c->next + 8 > f->io->size)
+		return 0;
+	c->off = c->next;
+	if ((rc = io_read(f->io, h, 8, c->off, err)))
+		return rc;
+	memcpy(c->id, h, 4);
+	c->len = c->be ? ld_be32(h + 4) : ld_le32(h + 4);
+	c->next = c->off + 8 + (uint64_t)c->len + (c->len & 1);
+	*got = true;
+	return 0;
+}
+
+/* The first n bytes of chunk c's body, which must have them. */
+static int iff_body(struct cd_file *f, const struct iff_chunk *c, void *buf, uint32_t n,
+		    struct dimg_error *err)
+{
+	int idlen = 4;
+	while (idlen && c->id[idlen - 1] == ' ') /* "fmt " */
+		idlen--;
+	if (c->len < n)
+		return dimg_err(err, DIMG_EFORMAT, (int64_t)c->off, "%s: short %.*s chunk", f->name,
+				idlen, (const char *)c->id);
+	return io_read(f->io, buf, n, c->off + 8, err);
+}
+
+/* PCM from data_off on, at most len bytes. */
+static void set_pcm(struct cd_file *f, uint64_t data_off, uint64_t len)
+{
+	f->data_off = data_off;
+	f->size = f->io->size - data_off;
+	if (len < f->size)
+		f->size = len;
+}
+
 /* RIFF WAVE: only 16-bit stereo 44.1 kHz PCM is CD audio. */
 static int parse_wave(struct cd_file *f, struct dimg_error *err)
 {
-	uint8_t h[12], ch[8], fmt[16];
-	uint64_t off = 12;
-	bool have_fmt = false;
+	struct iff_chunk c = {.next = 12, .be = false};
+	uint8_t h[12], fmt[16];
+	bool have_fmt = false, got;
 	int rc = io_read(f->io, h, 12, 0, err);
 	if (rc)
 		return rc;
 	if (memcmp(h, "RIFF", 4) || memcmp(h + 8, "WAVE", 4))
 		return dimg_err(err, DIMG_EFORMAT, 0, "%s: not a RIFF WAVE file", f->name);
-	for (int n = 0; n < 64; n++) {
-		uint32_t len;
-		if (off + 8 > f->io->size)
-			break;
-		if ((rc = io_read(f->io, ch, 8, off, err)))
-			return rc;
-		len = ld_le32(ch + 4);
-		if (!memcmp(ch, "fmt ", 4)) {
-			if (len < 16 || (rc = io_read(f->io, fmt, 16, off + 8, err)))
-				return rc ? rc
-					  : dimg_err(err, DIMG_EFORMAT, (int64_t)off,
-						     "%s: short fmt chunk", f->name);
+	while ((rc = iff_next(f, &c, &got, err)) == 0 && got) {
+		if (!memcmp(c.id, "fmt ", 4)) {
+			if ((rc = iff_body(f, &c, fmt, 16, err)))
+				return rc;
 			if (ld_le16(fmt) != 1 || ld_le16(fmt + 2) != 2 ||
 			    ld_le32(fmt + 4) != 44100 || ld_le16(fmt + 14) != 16)
-				return dimg_err(err, DIMG_EFORMAT, (int64_t)off,
+				return dimg_err(err, DIMG_EFORMAT, (int64_t)c.off,
 						"%s: not 16-bit stereo 44.1 kHz PCM", f->name);
 			have_fmt = true;
-		} else if (!memcmp(ch, "data", 4)) {
+		} else if (!memcmp(c.id, "data", 4)) {
 			if (!have_fmt)
-				return dimg_err(err, DIMG_EFORMAT, (int64_t)off,
+				return dimg_err(err, DIMG_EFORMAT, (int64_t)c.off,
 						"%s: data chunk before fmt chunk", f->name);
-			f->data_off = off + 8;
-			f->size = f->io->size - f->data_off;
-			if (len < f->size)
-				f->size = len;
+			set_pcm(f, c.off + 8, c.len);
 			return 0;
 		}
-		off += 8 + (uint64_t)len + (len & 1);
 	}
-	return dimg_err(err, DIMG_EFORMAT, 0, "%s: no data chunk", f->name);
+	return rc ? rc : dimg_err(err, DIMG_EFORMAT, 0, "%s: no data chunk", f->name);
 }
 
 /* AIFF (or AIFC without compression): COMM must say 2 channels, 16 bits,
@@ -150,60 +188,45 @@ static int parse_wave(struct cd_file *f, struct dimg_error *err)
 static int parse_aiff(struct cd_file *f, struct dimg_error *err)
 {
 	static const uint8_t rate44100[10] = {0x40, 0x0E, 0xAC, 0x44, 0, 0, 0, 0, 0, 0};
-	uint8_t h[12], ch[8], comm[22], ssnd[8];
-	uint64_t off = 12;
-	bool have_comm = false, aifc;
+	struct iff_chunk c = {.next = 12, .be = true};
+	uint8_t h[12], comm[22], ssnd[8];
+	bool have_comm = false, aifc, got;
 	int rc = io_read(f->io, h, 12, 0, err);
 	if (rc)
 		return rc;
 	aifc = !memcmp(h + 8, "AIFC", 4);
 	if (memcmp(h, "FORM", 4) || (memcmp(h + 8, "AIFF", 4) && !aifc))
 		return dimg_err(err, DIMG_EFORMAT, 0, "%s: not an AIFF file", f->name);
-	for (int n = 0; n < 64; n++) {
-		uint32_t len;
-		if (off + 8 > f->io->size)
-			break;
-		if ((rc = io_read(f->io, ch, 8, off, err)))
-			return rc;
-		len = ld_be32(ch + 4);
-		if (!memcmp(ch, "COMM", 4)) {
-			if (len < (aifc ? 22u : 18u) ||
-			    (rc = io_read(f->io, comm, aifc ? 22 : 18, off + 8, err)))
-				return rc ? rc
-					  : dimg_err(err, DIMG_EFORMAT, (int64_t)off,
-						     "%s: short COMM chunk", f->name);
+	while ((rc = iff_next(f, &c, &got, err)) == 0 && got) {
+		if (!memcmp(c.id, "COMM", 4)) {
+			if ((rc = iff_body(f, &c, comm, aifc ? 22 : 18, err)))
+				return rc;
 			if (ld_be16(comm) != 2 || ld_be16(comm + 6) != 16 ||
 			    memcmp(comm + 8, rate44100, 10))
-				return dimg_err(err, DIMG_EFORMAT, (int64_t)off,
+				return dimg_err(err, DIMG_EFORMAT, (int64_t)c.off,
 						"%s: not 16-bit stereo 44.1 kHz PCM", f->name);
 			if (aifc && memcmp(comm + 18, "NONE", 4) && memcmp(comm + 18, "twos", 4))
-				return dimg_err(err, DIMG_EFORMAT, (int64_t)off + 26,
+				return dimg_err(err, DIMG_EFORMAT, (int64_t)c.off + 26,
 						"%s: compressed AIFC ('%.4s')", f->name,
 						(const char *)comm + 18);
 			have_comm = true;
-		} else if (!memcmp(ch, "SSND", 4)) {
+		} else if (!memcmp(c.id, "SSND", 4)) {
 			uint32_t skip;
 			if (!have_comm)
-				return dimg_err(err, DIMG_EFORMAT, (int64_t)off,
+				return dimg_err(err, DIMG_EFORMAT, (int64_t)c.off,
 						"%s: SSND chunk before COMM chunk", f->name);
-			if (len < 8 || (rc = io_read(f->io, ssnd, 8, off + 8, err)))
-				return rc ? rc
-					  : dimg_err(err, DIMG_EFORMAT, (int64_t)off,
-						     "%s: short SSND chunk", f->name);
+			if ((rc = iff_body(f, &c, ssnd, 8, err)))
+				return rc;
 			skip = ld_be32(ssnd);
-			if (skip > len - 8 || off + 16 + skip > f->io->size)
-				return dimg_err(err, DIMG_EFORMAT, (int64_t)off + 8,
+			if (skip > c.len - 8 || c.off + 16 + skip > f->io->size)
+				return dimg_err(err, DIMG_EFORMAT, (int64_t)c.off + 8,
 						"%s: SSND offset %u beyond its chunk", f->name,
 						skip);
-			f->data_off = off + 16 + skip;
-			f->size = f->io->size - f->data_off;
-			if (len - 8 - skip < f->size)
-				f->size = len - 8 - skip;
+			set_pcm(f, c.off + 16 + skip, c.len - 8 - skip);
 			return 0;
 		}
-		off += 8 + (uint64_t)len + (len & 1);
 	}
-	return dimg_err(err, DIMG_EFORMAT, 0, "%s: no SSND chunk", f->name);
+	return rc ? rc : dimg_err(err, DIMG_EFORMAT, 0, "%s: no SSND chunk", f->name);
 }
 
 int cd_disc_open_files(struct cd_disc *d, const char *dir, struct dimg_error *err)
