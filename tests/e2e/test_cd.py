@@ -375,10 +375,11 @@ def test_aiff_files_written_by_sox(dimg, mixed, tmp_path):
     """AIFF and AIFC (uncompressed) as sox writes them: big-endian PCM after COMM/SSND (and
     sox's COMT/FVER chunks); the audio read back is the little-endian PCM they were made of."""
     import subprocess
+    sox = tl.require_tool("sox")
     pcm = mixed.audio[0]
     (tmp_path / "a.pcm").write_bytes(pcm)
     for name in ("a.aiff", "a.aifc"):
-        subprocess.run(["sox", "-t", "raw", "-r", "44100", "-e", "signed", "-b", "16", "-c", "2",
+        subprocess.run([sox, "-t", "raw", "-r", "44100", "-e", "signed", "-b", "16", "-c", "2",
                         "-L", str(tmp_path / "a.pcm"), str(tmp_path / name)], check=True)
     cue = tmp_path / "a.cue"
     cue.write_text('FILE "a.aiff" AIFF\n  TRACK 01 AUDIO\n    INDEX 01 00:00:00\n'
@@ -391,7 +392,7 @@ def test_aiff_files_written_by_sox(dimg, mixed, tmp_path):
     assert (tmp_path / "one.bin").read_bytes() == pcm + pcm
     assert dimg.run("verify", cue).returncode == 0
     # not CD audio: a clear error naming the file
-    subprocess.run(["sox", "-n", "-r", "22050", "-c", "1", "-b", "8", str(tmp_path / "m.aiff"),
+    subprocess.run([sox, "-n", "-r", "22050", "-c", "1", "-b", "8", str(tmp_path / "m.aiff"),
                     "synth", "1", "sine", "440"], check=True)
     bad = tmp_path / "b.cue"
     bad.write_text('FILE "m.aiff" AIFF\n  TRACK 01 AUDIO\n    INDEX 01 00:00:00\n')
