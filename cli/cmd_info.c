@@ -35,6 +35,8 @@ static void print_tracks(FILE *f, const struct dimg_node *sessions)
 				fprintf(f, " %s", dimg_node_str(x));
 			if ((x = dimg_node_get(t, "isrc")))
 				fprintf(f, " ISRC %s", dimg_node_str(x));
+			if ((x = dimg_node_get(t, "subchannel")))
+				fprintf(f, " +%s", dimg_node_str(x));
 			fputc('\n', f);
 			if ((x = dimg_node_get(t, "cdtext")))
 				text_node(f, x, 6);

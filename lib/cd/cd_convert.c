@@ -165,29 +165,50 @@ static int lose_unkept(struct conv *c)
 	return rc == 1 ? 0 : rc;
 }
 
-/* True when the image's subchannel holds nothing but what dimg generates
- * from the track table (P and Q position data), so dropping it loses
- * nothing: a CCD made by dimg from a cue goes back to the same cue. */
-static bool sub_regenerable(const struct cd_disc *d)
+/* What a track's subchannel holds beyond what cd_sub_generate makes from the
+ * track table (P and Q position data, R-W zero): a CCD made by dimg from a
+ * cue goes back to the same cue because its .sub holds nothing else. */
+struct sub_survey {
+	bool pq; /* P or Q differ from the generated ones */
+	bool rw; /* R-W not all zero */
+};
+
+static int survey_sub(const struct cd_disc *d, const struct cd_track *t, struct sub_survey *s,
+		      struct dimg_error *err)
 {
 	uint8_t got[96 * 64], want[96];
-	struct dimg_error e;
-	dimg_error_clear(&e);
-	for (int i = 0; i < d->ntracks; i++) {
-		const struct cd_track *t = &d->tracks[i];
-		for (int32_t lba = t->begin; lba < t->end;) {
-			uint32_t n = (uint32_t)(t->end - lba) < 64 ? (uint32_t)(t->end - lba) : 64;
-			if (cd_read_sub(d, lba, n, got, &e) != 0)
-				return false;
-			for (uint32_t k = 0; k < n; k++) {
-				cd_sub_generate(d, lba + (int32_t)k, want);
-				if (memcmp(got + k * 96, want, 96))
-					return false;
-			}
-			lba += (int32_t)n;
+	s->pq = s->rw = false;
+	for (int32_t lba = t->begin; lba < t->end && !(s->pq && s->rw);) {
+		uint32_t n = (uint32_t)(t->end - lba) < 64 ? (uint32_t)(t->end - lba) : 64;
+		int rc = cd_read_sub(d, lba, n, got, err);
+		if (rc)
+			return rc;
+		for (uint32_t k = 0; k < n; k++) {
+			const uint8_t *g = got + k * 96;
+			cd_sub_generate(d, lba + (int32_t)k, want);
+			s->pq = s->pq || memcmp(g, want, 24) != 0;
+			for (int i = 24; i < 96 && !s->rw; i++)
+				s->rw = g[i] != 0;
 		}
+		lba += (int32_t)n;
 	}
-	return true;
+	return 0;
+}
+
+/* Whether the whole disc's subchannel is what the track table makes. */
+static int sub_regenerable(const struct cd_disc *d, bool *yes, struct dimg_error *err)
+{
+	*yes = true;
+	if (!cd_disc_has_sub(d))
+		return 0;
+	for (int i = 0; i < d->ntracks && *yes; i++) {
+		struct sub_survey s;
+		int rc = survey_sub(d, &d->tracks[i], &s, err);
+		if (rc)
+			return rc;
+		*yes = !s.pq && !s.rw && d->tracks[i].sub_rw != CD_SUBRW_PACKED;
+	}
+	return 0;
 }
 
 /* What of the input's CD-TEXT the output cannot say.  A ccd or a cue
@@ -235,8 +256,6 @@ static enum cd_tmode out_mode(const struct cd_disc *in, enum out_fmt fmt, enum c
 			return CD_TM_AUDIO;
 		return cd_tmodes[m].data_mode == 1 ? CD_TM_MODE1_2352 : CD_TM_MODE2_2352;
 	case OF_TOC:
-		if (m == CD_TM_CDG)
-			return CD_TM_AUDIO;
 		if (m == CD_TM_CDI_2352)
 			return CD_TM_MODE2_2352;
 		if (m == CD_TM_CDI_2336)
@@ -247,6 +266,51 @@ static enum cd_tmode out_mode(const struct cd_disc *in, enum out_fmt fmt, enum c
 	default:
 		return m;
 	}
+}
+
+/* Sector bytes without inline R-W. */
+static size_t payload(enum cd_tmode m)
+{
+	return m == CD_TM_CDG ? CD_RAW : cd_tmodes[m].sector_size;
+}
+
+/* Where output track t keeps the subchannel of input track it: the .sub of
+ * a ccd, inline raw R-W (a toc's RW_RAW, a cue's CDG for audio; P and Q
+ * ride along in bits 7 and 6 where they differ from the generated ones), a
+ * toc's RW for packed R-W, or nowhere: then what the track table cannot
+ * give again is a loss. */
+static int plan_track_sub(struct conv *c, const struct cd_track *it, struct cd_track *t)
+{
+	struct sub_survey s;
+	int rc;
+	t->sub_rw = CD_SUBRW_NONE;
+	if (it->sub_rw == CD_SUBRW_PACKED) {
+		if (c->fmt == OF_TOC)
+			t->sub_rw = CD_SUBRW_PACKED;
+		else
+			lose(c, "track %d: its packed R-W subchannel (only a TOC file holds it)",
+			     it->number);
+		return 0;
+	}
+	if (c->fmt == OF_CCD || !cd_disc_has_sub(c->in) || t->mode == CD_TM_CDG)
+		return 0;
+	if (c->fmt == OF_TOC && it->sub_rw) {
+		t->sub_rw = it->sub_rw;
+		return 0;
+	}
+	if ((rc = survey_sub(c->in, it, &s, c->err)))
+		return rc;
+	if (s.rw && (c->fmt == OF_TOC || c->fmt == OF_CUE) && t->mode == CD_TM_AUDIO) {
+		t->mode = CD_TM_CDG; /* CD+G */
+	} else if (s.rw && c->fmt == OF_TOC) {
+		t->sub_rw = CD_SUBRW_RAW;
+	} else if (s.rw || s.pq) {
+		lose(c, "track %d: its subchannel data (%s)", it->number,
+		     !s.rw  ? "P/Q that the track table does not give"
+		     : s.pq ? "R-W, and P/Q that the track table does not give"
+			    : "R-W");
+	}
+	return 0;
 }
 
 static char *strdup_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -284,8 +348,6 @@ static int plan_sheet(struct conv *c, const char *base_name)
 						"out of memory");
 	if (c->fmt != OF_CUE && in->nrems)
 		lose(c, "%d REM comment line(s) of the cue sheet", in->nrems);
-	if (c->fmt != OF_CCD && in->sub_file >= 0 && !sub_regenerable(in))
-		lose(c, "the subchannel data (.sub)");
 	for (int i = 0; i < in->ntracks; i++) {
 		const struct cd_track *it = &in->tracks[i];
 		struct cd_track *t = &o->tracks[i];
@@ -295,7 +357,9 @@ static int plan_sheet(struct conv *c, const char *base_name)
 		t->mode = m;
 		t->nsegs = 0;
 		t->file = -1;
-		if (m != it->mode && cd_tmodes[m].sector_size < cd_tmodes[it->mode].sector_size &&
+		if ((rc = plan_track_sub(c, it, t)))
+			return rc;
+		if (m != it->mode && payload(m) < payload(it->mode) &&
 		    it->mode != CD_TM_CDI_2352 && it->mode != CD_TM_CDI_2336)
 			lose(c, "track %d: %s sectors stored as %s", it->number,
 			     cd_tmodes[it->mode].cue, cd_tmodes[m].cue);
@@ -334,7 +398,7 @@ static int plan_sheet(struct conv *c, const char *base_name)
 		    (rc = cd_disc_add_seg(o, t, file, pos, stored, err)) ||
 		    (rc = cd_disc_add_seg(o, t, -1, 0, post, err)))
 			return rc;
-		pos += (uint64_t)stored * cd_tmodes[m].sector_size;
+		pos += (uint64_t)stored * cd_track_stride(t);
 	}
 	if (c->fmt == OF_CCD) {
 		char *name = strdup_printf("%s.sub", base_name);
@@ -410,10 +474,13 @@ static bool mode1_to_cooked(int32_t lba, const uint8_t *raw, uint8_t *out)
 #define SPAN 32768u
 
 struct xform {
-	const uint8_t *in; /* n stored sectors in the input mode */
+	const uint8_t *in; /* n stored sectors of the input track */
 	enum cd_tmode im, om;
+	size_t is, os;		  /* bytes a sector in and out (inline R-W included) */
+	/* output inline R-W, 96 bytes a sector; NULL: the input's own */
+	const uint8_t *sub;
 	int32_t lba;		  /* of in[0] */
-	const struct out_file *f; /* written at off + k * output sector size */
+	const struct out_file *f; /* written at off + k * os */
 	uint64_t off;
 	/* results, shared by the threads */
 	uint64_t lost;	    /* sectors whose raw bytes did not survive */
@@ -438,38 +505,42 @@ static void note_lost(struct xform *x, uint64_t lost, int32_t first)
 static void xform_range(void *ctx, size_t lo, size_t hi)
 {
 	struct xform *x = ctx;
-	size_t iss = cd_tmodes[x->im].sector_size, oss = cd_tmodes[x->om].sector_size;
+	size_t ipay = payload(x->im), opay = payload(x->om);
 	uint8_t tmp[CD_RAW], *buf = NULL;
 	uint64_t lost = 0;
 	int32_t first = INT32_MAX;
 	int e = 0;
-	if (x->im == x->om) {
-		e = out_pwrite(x->f, x->in + lo * iss, (hi - lo) * iss, x->off + lo * oss);
+	if (x->im == x->om && x->is == x->os && !x->sub) {
+		e = out_pwrite(x->f, x->in + lo * x->is, (hi - lo) * x->is, x->off + lo * x->os);
 		goto out;
 	}
-	if (!(buf = malloc(CHUNK * oss))) {
+	if (!(buf = malloc(CHUNK * x->os))) {
 		e = ENOMEM;
 		goto out;
 	}
 	for (size_t c0 = lo; c0 < hi && !e; c0 += CHUNK) {
 		size_t c1 = hi - c0 < CHUNK ? hi : c0 + CHUNK;
 		for (size_t k = c0; k < c1; k++) {
-			const uint8_t *raw = x->in + k * iss;
+			const uint8_t *raw = x->in + k * x->is;
+			uint8_t *o = buf + (k - c0) * x->os;
 			int32_t lba = x->lba + (int32_t)k;
 			bool ok;
 			if (x->im == CD_TM_MODE1_2352 && x->om == CD_TM_MODE1_2048) {
-				ok = mode1_to_cooked(lba, raw, buf + (k - c0) * oss);
+				ok = mode1_to_cooked(lba, raw, o);
 			} else {
 				if (!cd_tmodes[x->im].raw || x->im == CD_TM_CDG) {
 					cd_stored_to_raw(x->im, lba, raw, tmp);
 					raw = tmp;
 				}
-				ok = cd_raw_to_stored(x->om, lba, raw, buf + (k - c0) * oss);
+				ok = cd_raw_to_stored(x->om, lba, raw, o);
 			}
+			if (x->os > opay)
+				memcpy(o + opay, x->sub ? x->sub + k * 96 : x->in + k * x->is + ipay,
+				       96);
 			if (!ok && lost++ == 0)
 				first = lba;
 		}
-		e = out_pwrite(x->f, buf, (c1 - c0) * oss, x->off + c0 * oss);
+		e = out_pwrite(x->f, buf, (c1 - c0) * x->os, x->off + c0 * x->os);
 	}
 	free(buf);
 out:
@@ -479,18 +550,50 @@ out:
 					    __ATOMIC_RELAXED);
 }
 
-/* Writes sectors [from, to) of input track it to output idx in mode om:
- * spans of the mapped input (or batches read into a buffer when the file
- * is not mapped) are converted and written by all CPUs at once. */
-static int copy_sectors(struct conv *c, const struct cd_track *it, enum cd_tmode om, int32_t from,
-			int32_t to, int idx)
+/* The raw R-W bytes of an output sector from the input's subchannel: P-W
+ * interleaved as on the disc, with P and Q left out (bits 7 and 6 zero)
+ * where they are what the track table generates. */
+static int make_inline_sub(struct conv *c, int32_t lba, uint32_t n, uint8_t *out)
 {
-	size_t iss = cd_tmodes[it->mode].sector_size, oss = cd_tmodes[om].sector_size;
+	uint8_t gen[96];
+	int rc = cd_read_sub(c->in, lba, n, out, c->err);
+	if (rc == DIMG_ENOTFOUND) {
+		for (uint32_t k = 0; k < n; k++)
+			cd_sub_generate(c->in, lba + (int32_t)k, out + k * 96);
+		rc = 0;
+	}
+	for (uint32_t k = 0; rc == 0 && k < n; k++) {
+		uint8_t *b = out + k * 96, raw[96];
+		bool pq_gen;
+		cd_sub_generate(c->in, lba + (int32_t)k, gen);
+		pq_gen = memcmp(b, gen, 24) == 0;
+		cd_sub_interleave(b, raw);
+		for (int i = 0; i < 96; i++)
+			b[i] = pq_gen ? (uint8_t)(raw[i] & 0x3F) : raw[i];
+	}
+	return rc;
+}
+
+/* Writes sectors [from, to) of input track it to output idx as mode om
+ * with inline R-W osub: spans of the mapped input (or batches read into a
+ * buffer when the file is not mapped) are converted and written by all
+ * CPUs at once. */
+static int copy_sectors(struct conv *c, const struct cd_track *it, enum cd_tmode om,
+			enum cd_subrw osub, int32_t from, int32_t to, int idx)
+{
+	const struct cd_track ot = {.mode = om, .sub_rw = osub};
+	size_t iss = cd_track_stride(it), oss = cd_track_stride(&ot);
+	bool out_raw_rw = cd_track_raw_rw(&ot);
+	bool keep = (out_raw_rw && cd_track_raw_rw(it)) ||
+		    (osub == CD_SUBRW_PACKED && it->sub_rw == CD_SUBRW_PACKED);
 	struct out_file *f = &c->files[idx];
+	uint8_t *sub = NULL;
 	int rc = 0;
+	if (oss > payload(om) && !keep && !(sub = malloc((size_t)SPAN * 96u)))
+		return dimg_err(c->err, DIMG_ENOMEM, DIMG_OFFSET_NONE, "out of memory");
 	while (from < to && rc == 0) {
 		uint32_t n = (uint32_t)(to - from) < SPAN ? (uint32_t)(to - from) : SPAN;
-		struct xform x = {NULL, it->mode, om, from, f, f->pos, 0, INT32_MAX, 0};
+		struct xform x = {NULL, it->mode, om, iss, oss, sub, from, f, f->pos, 0, INT32_MAX, 0};
 		if (!(x.in = cd_stored_ptr(c->in, it, from, &n))) {
 			if (n > BATCH)
 				n = BATCH;
@@ -498,10 +601,14 @@ static int copy_sectors(struct conv *c, const struct cd_track *it, enum cd_tmode
 				break;
 			x.in = c->inbuf;
 		}
+		if (sub && (rc = make_inline_sub(c, from, n, sub)))
+			break;
 		cd_parallel(n, xform_range, &x);
-		if (x.werr)
-			return dimg_err_sys(c->err, x.werr, DIMG_OFFSET_NONE, "%s: write failed",
-					    f->final);
+		if (x.werr) {
+			rc = dimg_err_sys(c->err, x.werr, DIMG_OFFSET_NONE, "%s: write failed",
+					  f->final);
+			break;
+		}
 		if (x.lost) {
 			if (!c->lost)
 				c->first_lost = x.first_lost;
@@ -511,6 +618,7 @@ static int copy_sectors(struct conv *c, const struct cd_track *it, enum cd_tmode
 		progress(c, (uint64_t)n * iss);
 		from += (int32_t)n;
 	}
+	free(sub);
 	return rc;
 }
 
@@ -611,7 +719,8 @@ static int run_sheet(struct conv *c, const char *out)
 		const struct cd_seg *g = &c->out->segs[ot->first_seg];
 		if (g->file < 0)
 			g++; /* the leading generated run (PREGAP) */
-		rc = copy_sectors(c, it, ot->mode, it->begin + (int32_t)ot->pregap_gen,
+		rc = copy_sectors(c, it, ot->mode, (enum cd_subrw)ot->sub_rw,
+				  it->begin + (int32_t)ot->pregap_gen,
 				  it->end - (int32_t)ot->postgap, data_first + g->file);
 	}
 	if (rc == 0 && c->fmt == OF_CCD)
@@ -664,6 +773,8 @@ static int run_single(struct conv *c, const char *out)
 					cd_tmodes[t->mode].cue);
 		if (t->mode == CD_TM_CDG)
 			lose(c, "track %d: the CD+G subchannel graphics", t->number);
+		else if (t->sub_rw)
+			lose(c, "track %d: its R-W subchannel", t->number);
 	}
 	/* ISO stands for the whole disc, so what else the disc holds is lost;
 	 * wav/raw pick one track by design and lose nothing of it */
@@ -678,8 +789,11 @@ static int run_single(struct conv *c, const char *out)
 			lose(c, "CD-TEXT");
 		if (t->isrc[0] || t->flags)
 			lose(c, "track %d's flags and ISRC", t->number);
-		if (in->sub_file >= 0 && !sub_regenerable(in))
-			lose(c, "the subchannel data (.sub)");
+		bool regen;
+		if ((rc = sub_regenerable(in, &regen, c->err)))
+			return rc;
+		if (!regen)
+			lose(c, "the subchannel data");
 	}
 	from = (c->fmt == OF_ISO || c->opt->with_pregap) ? t->begin : t->start;
 	if (c->fmt == OF_ISO && t->begin != t->start)
@@ -690,7 +804,7 @@ static int run_single(struct conv *c, const char *out)
 		return rc;
 	if (dimg_node_first(c->losses) && !c->opt->lossy)
 		return DIMG_EUNSUPPORTED;
-	c->total = (uint64_t)(to - from) * cd_tmodes[t->mode].sector_size;
+	c->total = (uint64_t)(to - from) * cd_track_stride(t);
 	if ((rc = out_add(c, out, c->err)))
 		return rc;
 	if (c->fmt == OF_WAV) {
@@ -703,7 +817,7 @@ static int run_single(struct conv *c, const char *out)
 			  c->fmt != OF_ISO		      ? CD_TM_AUDIO
 			  : cd_tmodes[t->mode].data_mode == 2 ? CD_TM_MODE2_2048
 							      : CD_TM_MODE1_2048,
-			  from, to, 0);
+			  CD_SUBRW_NONE, from, to, 0);
 	if (rc == 0 && c->fmt == OF_ISO && cd_tmodes[t->mode].data_mode == 2 && c->lost)
 		c->lost = 0; /* Mode 2 was already declared lossy above */
 	if (rc == 0 && c->lost && !c->opt->lossy)
@@ -761,7 +875,7 @@ int dimg_convert(struct dimg_image *img, const char *out, const struct dimg_conv
 	c.losses = node_array(c.summary, "lost");
 	for (int i = 0; i < c.in->ntracks; i++)
 		c.total += (uint64_t)(c.in->tracks[i].end - c.in->tracks[i].begin) *
-			   cd_tmodes[c.in->tracks[i].mode].sector_size;
+			   cd_track_stride(&c.in->tracks[i]);
 	cd_disc_map_files(image_disc(img, err));
 	if (c.fmt == OF_ISO || c.fmt == OF_WAV || c.fmt == OF_RAW)
 		rc = run_single(&c, out);

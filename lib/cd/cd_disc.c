@@ -93,7 +93,7 @@ int cd_disc_add_seg(struct cd_disc *d, struct cd_track *t, int file, uint64_t of
 	/* merge with the previous run when contiguous */
 	if (t->nsegs) {
 		struct cd_seg *p = &d->segs[d->nsegs - 1];
-		uint64_t sz = cd_tmodes[t->mode].sector_size;
+		uint64_t sz = cd_track_stride(t);
 		if (p->file == file &&
 		    (file < 0 || p->offset + (uint64_t)p->sectors * sz == offset) &&
 		    p->sectors + (uint64_t)sectors <= CD_MAX_LBA) {

@@ -46,6 +46,13 @@ enum cd_tmode {
 	CD_TM_COUNT
 };
 
+/* R-W subchannel stored after each sector of a track (cdrdao's TRACK <mode>
+ * RW_RAW / RW): RAW is as on the disc, one 6-bit R-W symbol in bits 5..0 of
+ * each of 96 bytes (bits 7 and 6, when not all zero, carry P and Q); PACKED
+ * is de-interleaved and error-corrected, kept only as bytes.  A cue CDG
+ * track is AUDIO with RAW R-W but has a mode of its own. */
+enum cd_subrw { CD_SUBRW_NONE, CD_SUBRW_RAW, CD_SUBRW_PACKED };
+
 struct cd_tmode_info {
 	const char *cue;      /* "MODE1/2352" */
 	uint16_t sector_size; /* bytes per sector in the file */
@@ -138,6 +145,7 @@ struct cd_track {
 	uint8_t number;	 /* 1..99 as recorded */
 	uint8_t session; /* 1-based */
 	enum cd_tmode mode;
+	uint8_t sub_rw;			 /* enum cd_subrw: 96 more bytes a sector */
 	uint8_t flags;			 /* CD_FLAG_* */
 	int32_t begin;			 /* first sector (pregap included) */
 	int32_t start;			 /* INDEX 01 */
@@ -252,13 +260,26 @@ const uint8_t *cd_stored_ptr(const struct cd_disc *d, const struct cd_track *t, 
 
 /* Track that holds lba, or NULL. */
 const struct cd_track *cd_disc_track_at(const struct cd_disc *d, int32_t lba);
+/* Bytes a track stores per sector: its mode's, plus inline R-W. */
+static inline size_t cd_track_stride(const struct cd_track *t)
+{
+	return cd_tmodes[t->mode].sector_size + (t->sub_rw ? 96u : 0u);
+}
+/* True when the sectors of t carry raw R-W subchannel bytes (RW_RAW, CDG). */
+static inline bool cd_track_raw_rw(const struct cd_track *t)
+{
+	return t->sub_rw == CD_SUBRW_RAW || t->mode == CD_TM_CDG;
+}
+/* True when the disc has subchannel data of its own (a .sub file or inline
+ * R-W), not only what cd_sub_generate makes from the track table. */
+bool cd_disc_has_sub(const struct cd_disc *d);
 /* The data track whose file system the readers see: the first data track of
  * the last session that has one; NULL for a pure audio disc. */
 const struct cd_track *cd_disc_data_track(const struct cd_disc *d);
 
 /* Reads count sectors of track t from lba on, as the track stores them
- * (cd_tmodes[t->mode].sector_size bytes each), generating sectors that no
- * file holds.  MOTOROLA audio is returned little-endian. */
+ * (cd_track_stride(t) bytes each: inline R-W included), generating sectors
+ * that no file holds.  MOTOROLA audio is returned little-endian. */
 int cd_read_stored(const struct cd_disc *d, const struct cd_track *t, int32_t lba, uint32_t count,
 		   uint8_t *buf, struct dimg_error *err);
 /* Converts one stored sector of mode m at lba into 2352 raw bytes (sync,
@@ -271,8 +292,10 @@ bool cd_raw_to_stored(enum cd_tmode m, int32_t lba, const uint8_t *raw, uint8_t 
 /* Reads count raw 2352-byte sectors from lba on (any tracks). */
 int cd_read_raw(const struct cd_disc *d, int32_t lba, uint32_t count, uint8_t *buf,
 		struct dimg_error *err);
-/* Reads 96-byte subchannel blocks (deinterleaved P..W, 12 bytes each);
- * returns DIMG_ENOTFOUND when the image has none. */
+/* Reads 96-byte subchannel blocks (deinterleaved P..W, 12 bytes each) from
+ * the .sub file, or from the inline R-W of RW_RAW and CDG tracks with P and
+ * Q generated (other sectors: generated); returns DIMG_ENOTFOUND when the
+ * image has no subchannel data of its own (cd_disc_has_sub). */
 int cd_read_sub(const struct cd_disc *d, int32_t lba, uint32_t count, uint8_t *buf,
 		struct dimg_error *err);
 

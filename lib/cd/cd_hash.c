@@ -226,7 +226,7 @@ static int feed_track(const struct cd_disc *d, int ti, struct feed *fd, struct d
 			continue;
 		f = &d->files[g->file];
 		off = f->data_off + g->offset;
-		len = (uint64_t)g->sectors * cd_tmodes[t->mode].sector_size;
+		len = (uint64_t)g->sectors * cd_track_stride(t);
 		rc = feed_range(fd, ti, f->io, f->map && off + len <= f->map_size ? f->map : NULL,
 				off, len, f->name, err);
 		if (rc)
@@ -336,7 +336,7 @@ int dimg_hash(struct dimg_image *img, unsigned algos, int per_track, dimg_progre
 			const struct cd_seg *g = &d->segs[d->tracks[i].first_seg + s];
 			if (g->file >= 0)
 				h->sizes[i] +=
-				    (uint64_t)g->sectors * cd_tmodes[d->tracks[i].mode].sector_size;
+				    (uint64_t)g->sectors * cd_track_stride(&d->tracks[i]);
 		}
 	if (!d)
 		h->sizes[0] = img->io->size;

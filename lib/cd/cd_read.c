@@ -432,15 +432,14 @@ bool cd_raw_to_stored(enum cd_tmode m, int32_t lba, const uint8_t *raw, uint8_t 
 }
 
 /* The stored form of a sector no file holds: silence, or an empty data
- * sector of the track's mode with a valid header. */
-static void generated(enum cd_tmode m, int32_t lba, uint8_t *out)
+ * sector of the track's mode with a valid header (inline R-W: zero). */
+static void generated(const struct cd_track *t, int32_t lba, uint8_t *out)
 {
 	static const uint8_t zero[2352];
-	size_t ss = cd_tmodes[m].sector_size;
-	memset(out, 0, ss);
-	if (m == CD_TM_MODE1_2352)
+	memset(out, 0, cd_track_stride(t));
+	if (t->mode == CD_TM_MODE1_2352)
 		cd_sector_encode(out, lba, CD_MODE1, zero, NULL);
-	else if (m == CD_TM_MODE2_2352 || m == CD_TM_CDI_2352)
+	else if (t->mode == CD_TM_MODE2_2352 || t->mode == CD_TM_CDI_2352)
 		put_header(out, lba, 2);
 }
 
@@ -458,7 +457,7 @@ static void swap16(uint8_t *p, size_t len)
 int cd_read_stored(const struct cd_disc *d, const struct cd_track *t, int32_t lba, uint32_t count,
 		   uint8_t *buf, struct dimg_error *err)
 {
-	size_t ss = cd_tmodes[t->mode].sector_size;
+	size_t ss = cd_track_stride(t);
 	int32_t seg_lba = t->begin;
 	if (lba < t->begin || lba > t->end || count > (uint32_t)(t->end - lba))
 		return dimg_err(err, DIMG_ERANGE, DIMG_OFFSET_NONE,
@@ -472,7 +471,7 @@ int cd_read_stored(const struct cd_disc *d, const struct cd_track *t, int32_t lb
 				n = count;
 			if (g->file < 0) {
 				for (uint32_t k = 0; k < n; k++)
-					generated(t->mode, lba + (int32_t)k, buf + k * ss);
+					generated(t, lba + (int32_t)k, buf + k * ss);
 			} else {
 				const struct cd_file *f = &d->files[g->file];
 				uint64_t off =
@@ -486,8 +485,8 @@ int cd_read_stored(const struct cd_disc *d, const struct cd_track *t, int32_t lb
 					dimg_err_what(err, f->name);
 					return rc;
 				}
-				/* big-endian audio; a CD+G sector's 96 subchannel
-				 * bytes are not samples */
+				/* big-endian audio; the 96 subchannel bytes of a
+				 * CD+G or RW_RAW sector are not samples */
 				if ((f->type == CD_FILE_MOTOROLA || f->type == CD_FILE_AIFF) &&
 				    cd_tmodes[t->mode].data_mode == 0)
 					for (uint32_t k = 0; k < n; k++)
@@ -525,7 +524,7 @@ void cd_disc_map_files(struct cd_disc *d)
 const uint8_t *cd_stored_ptr(const struct cd_disc *d, const struct cd_track *t, int32_t lba,
 			     uint32_t *n)
 {
-	size_t ss = cd_tmodes[t->mode].sector_size;
+	size_t ss = cd_track_stride(t);
 	int32_t at = t->begin;
 	for (int s = 0; s < t->nsegs; s++) {
 		const struct cd_seg *g = &d->segs[t->first_seg + s];
@@ -563,7 +562,7 @@ int cd_read_raw(const struct cd_disc *d, int32_t lba, uint32_t count, uint8_t *b
 			break;
 		}
 		uint32_t n = (uint32_t)(t->end - lba);
-		size_t ss = cd_tmodes[t->mode].sector_size;
+		size_t ss = cd_track_stride(t);
 		if (n > count)
 			n = count;
 		if (ss == CD_RAW) {
@@ -612,7 +611,7 @@ static int sub_index(const struct cd_disc *d, int32_t lba, uint64_t *idx, uint32
 		if (lba < at + (int32_t)g->sectors) {
 			if (g->file != d->sub_by_file)
 				break;
-			*idx = g->offset / cd_tmodes[t->mode].sector_size + (uint64_t)(lba - at);
+			*idx = g->offset / cd_track_stride(t) + (uint64_t)(lba - at);
 			*run = (uint32_t)(at + (int32_t)g->sectors - lba);
 			return 0;
 		}
@@ -622,32 +621,101 @@ static int sub_index(const struct cd_disc *d, int32_t lba, uint64_t *idx, uint32
 			"LBA %d is not stored in the file the subchannel follows", lba);
 }
 
+bool cd_disc_has_sub(const struct cd_disc *d)
+{
+	if (d->sub_file >= 0)
+		return true;
+	for (int i = 0; i < d->ntracks; i++)
+		if (d->tracks[i].sub_rw || d->tracks[i].mode == CD_TM_CDG)
+			return true;
+	return false;
+}
+
+/* Blocks from a .sub file. */
+static int sub_from_file(const struct cd_disc *d, int32_t lba, uint32_t *count, uint8_t *buf,
+			 struct dimg_error *err)
+{
+	const struct cd_file *f = &d->files[d->sub_file];
+	uint64_t idx = 0;
+	uint32_t n = 0;
+	int rc = sub_index(d, lba, &idx, &n, err);
+	if (rc)
+		return rc;
+	if (n > *count)
+		n = *count;
+	rc = io_read(f->io, buf, (size_t)n * 96u, f->data_off + idx * 96u, err);
+	if (rc) {
+		dimg_err_what(err, f->name);
+		return rc;
+	}
+	if (d->sub_interleaved)
+		for (uint32_t k = 0; k < n; k++) {
+			uint8_t t[96];
+			cd_sub_deinterleave(buf + k * 96, t);
+			memcpy(buf + k * 96, t, 96);
+		}
+	*count = n;
+	return 0;
+}
+
+#define SUB_BATCH 16u
+
+/* Blocks of a track whose sectors end in raw R-W (RW_RAW, CDG): P and Q as
+ * generated unless the bytes carry them (bits 7 and 6 not all zero). */
+static int sub_from_sectors(const struct cd_disc *d, const struct cd_track *t, int32_t lba,
+			    uint32_t *count, uint8_t *buf, struct dimg_error *err)
+{
+	uint8_t tmp[SUB_BATCH * 2448], dein[96];
+	size_t ss = cd_track_stride(t), at = ss - 96;
+	uint32_t n = *count < SUB_BATCH ? *count : SUB_BATCH;
+	int rc;
+	if (n > (uint32_t)(t->end - lba))
+		n = (uint32_t)(t->end - lba);
+	if ((rc = cd_read_stored(d, t, lba, n, tmp, err)))
+		return rc;
+	for (uint32_t k = 0; k < n; k++) {
+		const uint8_t *rw = tmp + k * ss + at;
+		uint8_t pq = 0;
+		for (int i = 0; i < 96; i++)
+			pq |= rw[i];
+		cd_sub_deinterleave(rw, dein);
+		if (pq & 0xC0) {
+			memcpy(buf + k * 96, dein, 96);
+		} else {
+			cd_sub_generate(d, lba + (int32_t)k, buf + k * 96);
+			memcpy(buf + k * 96 + 24, dein + 24, 72);
+		}
+	}
+	*count = n;
+	return 0;
+}
+
 int cd_read_sub(const struct cd_disc *d, int32_t lba, uint32_t count, uint8_t *buf,
 		struct dimg_error *err)
 {
-	const struct cd_file *f;
-	if (d->sub_file < 0 || !d->files[d->sub_file].io)
+	bool file = d->sub_file >= 0 && d->files[d->sub_file].io;
+	if (!file && !cd_disc_has_sub(d))
 		return DIMG_ENOTFOUND;
-	f = &d->files[d->sub_file];
 	while (count) {
-		uint64_t idx = 0;
-		uint32_t n = 0;
-		int rc = sub_index(d, lba, &idx, &n, err);
+		const struct cd_track *t = file ? NULL : cd_disc_track_at(d, lba);
+		uint32_t n = count;
+		int rc = 0;
+		if (file) {
+			rc = sub_from_file(d, lba, &n, buf, err);
+		} else if (t && cd_track_raw_rw(t)) {
+			rc = sub_from_sectors(d, t, lba, &n, buf, err);
+		} else {
+			/* no stored subchannel here (another track, PACKED R-W
+			 * that is not decoded): what the track table says */
+			if (t && n > (uint32_t)(t->end - lba))
+				n = (uint32_t)(t->end - lba);
+			else if (!t)
+				n = 1;
+			for (uint32_t k = 0; k < n; k++)
+				cd_sub_generate(d, lba + (int32_t)k, buf + k * 96);
+		}
 		if (rc)
 			return rc;
-		if (n > count)
-			n = count;
-		rc = io_read(f->io, buf, (size_t)n * 96u, f->data_off + idx * 96u, err);
-		if (rc) {
-			dimg_err_what(err, f->name);
-			return rc;
-		}
-		if (d->sub_interleaved)
-			for (uint32_t k = 0; k < n; k++) {
-				uint8_t t[96];
-				cd_sub_deinterleave(buf + k * 96, t);
-				memcpy(buf + k * 96, t, 96);
-			}
 		buf += (size_t)n * 96u;
 		lba += (int32_t)n;
 		count -= n;

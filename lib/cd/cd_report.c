@@ -99,7 +99,7 @@ int cd_disc_report(const struct cd_disc *d, struct dimg_node *root, struct dimg_
 	put_msf(disc, "leadout_msf", d->leadout);
 	if (d->catalog[0])
 		node_str(disc, "catalog", d->catalog);
-	node_bool(disc, "subchannel", d->sub_file >= 0);
+	node_bool(disc, "subchannel", cd_disc_has_sub(d));
 	if (d->cdtextfile) {
 		node_str(disc, "cdtextfile", d->cdtextfile);
 		node_bool(disc, "cdtextfile_found", !d->cdt_missing);
@@ -148,6 +148,10 @@ int cd_disc_report(const struct cd_disc *d, struct dimg_node *root, struct dimg_
 				node_str(fl, NULL, "SCMS");
 			if (t->isrc[0])
 				node_str(to, "isrc", t->isrc);
+			/* R-W stored after each sector (cdrdao's sub-channel mode) */
+			if (t->sub_rw)
+				node_str(to, "subchannel",
+					 t->sub_rw == CD_SUBRW_RAW ? "RW_RAW" : "RW");
 			if (put_fields(d, 0, t->number, to, "cdtext", err))
 				return DIMG_ENOMEM;
 		}

@@ -920,6 +920,7 @@ static int begin_track(struct toc_parser *p)
 	struct cd_track *t;
 	char buf[64];
 	int rc, mode;
+	uint8_t sub_rw = CD_SUBRW_NONE;
 	if (d->ntracks >= CD_MAX_TRACKS)
 		return tok_err(lx, DIMG_ELIMIT, "more than %d tracks", CD_MAX_TRACKS);
 	p->tline = lx->tok.line;
@@ -942,14 +943,12 @@ static int begin_track(struct toc_parser *p)
 	if ((rc = lex_next(lx)))
 		return rc;
 	if (is_kw(&lx->tok, "RW_RAW") || is_kw(&lx->tok, "RW")) {
-		/* only raw interleaved R-W after audio has a place in the model
-		 * (CDG: 2352 + 96 bytes a sector) */
-		if (mode != CD_TM_AUDIO || is_kw(&lx->tok, "RW"))
-			return tok_err(lx, DIMG_EUNSUPPORTED,
-				       "sub-channel mode %.*s with %s "
-				       "is not supported (only AUDIO RW_RAW)",
-				       (int)lx->tok.len, lx->tok.text, m->name);
-		mode = CD_TM_CDG;
+		/* 96 bytes of R-W after every sector (cdrdao read-cd
+		 * --read-subchan); audio with raw R-W is what a cue calls CDG */
+		if (mode == CD_TM_AUDIO && is_kw(&lx->tok, "RW_RAW"))
+			mode = CD_TM_CDG;
+		else
+			sub_rw = is_kw(&lx->tok, "RW") ? CD_SUBRW_PACKED : CD_SUBRW_RAW;
 		if ((rc = lex_next(lx)))
 			return rc;
 	}
@@ -958,6 +957,7 @@ static int begin_track(struct toc_parser *p)
 	t->number = (uint8_t)d->ntracks;
 	t->session = 1;
 	t->mode = (enum cd_tmode)mode;
+	t->sub_rw = sub_rw;
 	t->first_seg = d->nsegs;
 	t->file = -1;
 	for (int k = 0; k <= CD_MAX_INDEX; k++)
@@ -1017,11 +1017,12 @@ static int st_file(struct toc_parser *p, bool datafile)
 	struct toc_lex *lx = &p->lx;
 	struct cd_track *t = p->t;
 	int line = lx->tok.line, col = lx->tok.col, rc, fi;
-	uint32_t ss = cd_tmodes[t->mode].sector_size, sectors = TOC_REST;
+	uint32_t ss = (uint32_t)cd_track_stride(t), sectors = TOC_REST;
 	bool audio = track_is_audio(t), swap = false, hash = false;
+	bool sub = t->sub_rw || t->mode == CD_TM_CDG;
 	uint64_t off = 0, start = 0;
 	enum toc_fkind kind;
-	if (!datafile && t->mode == CD_TM_CDG)
+	if (!datafile && sub)
 		return tok_err(lx, DIMG_EFORMAT,
 			       "FILE/AUDIOFILE cannot be used in a track with "
 			       "sub-channel data; use DATAFILE");
@@ -1068,8 +1069,8 @@ static int st_file(struct toc_parser *p, bool datafile)
 		if ((rc = get_length(p, u, ss, true, datafile ? "DATAFILE" : "FILE", &sectors)))
 			return rc;
 	}
-	if (!audio || t->mode == CD_TM_CDG) {
-		/* CDG: the model cannot swap the audio without the R-W bytes */
+	if (!audio || sub) {
+		/* sub-channel bytes follow each sector: not an audio file */
 		kind = FK_DATA;
 	} else if (has_suffix(p->name, ".wav")) {
 		if (swap || hash)
@@ -1095,19 +1096,22 @@ static int st_generated(struct toc_parser *p, bool zero)
 {
 	struct toc_lex *lx = &p->lx;
 	int line = lx->tok.line, col = lx->tok.col, rc;
-	uint32_t block = cd_tmodes[p->t->mode].sector_size, sectors;
+	uint32_t block = (uint32_t)cd_track_stride(p->t), sectors;
+	bool own_sub = p->t->sub_rw || p->t->mode == CD_TM_CDG;
 	if ((rc = lex_next(lx)))
 		return rc;
 	if (zero) {
 		const struct toc_mode *m = find_mode(&lx->tok);
 		if (m) {
 			block = m->block;
+			own_sub = false;
 			if ((rc = lex_next(lx)))
 				return rc;
 		}
 		if (is_kw(&lx->tok, "RW") || is_kw(&lx->tok, "RW_RAW")) {
-			/* a CDG track's own block already has the R-W bytes */
-			if (m || p->t->mode != CD_TM_CDG)
+			/* a track with sub-channel data has the R-W bytes in
+			 * its block already */
+			if (!own_sub)
 				block += SUBCHANNEL_BYTES;
 			if ((rc = lex_next(lx)))
 				return rc;
@@ -1351,7 +1355,7 @@ static void compact_segs(struct cd_disc *d)
 	int w = 0;
 	for (int i = 0; i < d->ntracks; i++) {
 		struct cd_track *t = &d->tracks[i];
-		uint64_t ss = cd_tmodes[t->mode].sector_size;
+		uint64_t ss = cd_track_stride(t);
 		int first = w;
 		for (int s = 0; s < t->nsegs; s++) {
 			struct cd_seg g = d->segs[t->first_seg + s];
@@ -1376,7 +1380,7 @@ int cd_toc_layout(struct cd_disc *d, struct dimg_error *err)
 		return 0; /* already laid out */
 	for (int i = 0; i < d->ntracks; i++) {
 		struct cd_track *t = &d->tracks[i];
-		uint64_t ss = cd_tmodes[t->mode].sector_size, len;
+		uint64_t ss = cd_track_stride(t), len;
 		if (t->nsegs < 1 || t->first_seg < 0 || t->first_seg + t->nsegs > d->nsegs)
 			return dimg_err(err, DIMG_EFORMAT, DIMG_OFFSET_NONE, "track %d: no sectors",
 					t->number);
@@ -1683,8 +1687,8 @@ static void put_file_run(const struct cd_disc *d, const struct cd_track *t, cons
 			 struct cd_text_out *o)
 {
 	const struct cd_file *f = &d->files[g->file];
-	uint64_t ss = cd_tmodes[t->mode].sector_size;
-	if (track_is_audio(t) && t->mode != CD_TM_CDG) {
+	uint64_t ss = cd_track_stride(t);
+	if (track_is_audio(t) && t->mode != CD_TM_CDG && !t->sub_rw) {
 		cd_out_printf(o, "FILE ");
 		put_string(o, f->name);
 		if (f->type == CD_FILE_BINARY)
@@ -1720,7 +1724,10 @@ static int put_track(const struct cd_disc *d, const struct cd_track *t, struct c
 	if (!mode)
 		return dimg_err(err, DIMG_EUNSUPPORTED, DIMG_OFFSET_NONE,
 				"track %d: mode not expressible in a TOC file", t->number);
-	cd_out_printf(o, "\n// Track %d\nTRACK %s\n", t->number, mode);
+	cd_out_printf(o, "\n// Track %d\nTRACK %s%s\n", t->number, mode,
+		      t->sub_rw == CD_SUBRW_RAW	     ? " RW_RAW"
+		      : t->sub_rw == CD_SUBRW_PACKED ? " RW"
+						     : "");
 	cd_out_printf(o, "%s\n", t->flags & CD_FLAG_DCP ? "COPY" : "NO COPY");
 	if (t->flags & CD_FLAG_PRE)
 		cd_out_printf(o, "PRE_EMPHASIS\n");
@@ -1751,7 +1758,8 @@ static int put_track(const struct cd_disc *d, const struct cd_track *t, struct c
 		if (g->file >= 0) {
 			put_file_run(d, t, g, o);
 		} else {
-			cd_out_printf(o, "%s ", t->mode == CD_TM_AUDIO ? "SILENCE" : "ZERO");
+			cd_out_printf(o, "%s ",
+				      t->mode == CD_TM_AUDIO && !t->sub_rw ? "SILENCE" : "ZERO");
 			put_msf(o, n);
 			cd_out_printf(o, "\n");
 		}

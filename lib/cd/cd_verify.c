@@ -20,6 +20,7 @@
 struct vbatch {
 	const uint8_t *buf;
 	enum cd_tmode mode;
+	size_t stride; /* stored bytes a sector (inline R-W included) */
 	int32_t lba;
 	uint8_t *bad;	/* CD_BAD_* per sector */
 	uint8_t *found; /* enum cd_mode found */
@@ -28,13 +29,12 @@ struct vbatch {
 static void check_range(void *ctx, size_t lo, size_t hi)
 {
 	struct vbatch *b = ctx;
-	size_t ss = cd_tmodes[b->mode].sector_size;
 	uint8_t raw[CD_RAW];
 	for (size_t k = lo; k < hi; k++) {
-		const uint8_t *s = b->buf + k * ss;
+		const uint8_t *s = b->buf + k * b->stride;
 		int32_t lba = b->lba + (int32_t)k;
 		enum cd_mode m = CD_MODE0;
-		if (ss != CD_RAW) { /* 2336: sync and header are not stored */
+		if (cd_tmodes[b->mode].sector_size != CD_RAW) { /* 2336: sync and header are not stored */
 			cd_stored_to_raw(b->mode, lba, s, raw);
 			s = raw;
 		}
@@ -77,8 +77,8 @@ static int verify_track(const struct cd_disc *d, const struct cd_track *t, uint8
 			dimg_progress_fn progress, void *ctx, uint64_t *done, uint64_t total,
 			struct dimg_error *err)
 {
-	size_t ss = cd_tmodes[t->mode].sector_size;
-	bool check = cd_tmodes[t->mode].data_mode != 0 && (ss == CD_RAW || ss == 2336);
+	size_t ss = cd_track_stride(t), ms = cd_tmodes[t->mode].sector_size;
+	bool check = cd_tmodes[t->mode].data_mode != 0 && (ms == CD_RAW || ms == 2336);
 	for (int32_t lba = t->begin; lba < t->end;) {
 		uint32_t n = (uint32_t)(t->end - lba) < VERIFY_BATCH ? (uint32_t)(t->end - lba)
 								     : VERIFY_BATCH;
@@ -89,6 +89,7 @@ static int verify_track(const struct cd_disc *d, const struct cd_track *t, uint8
 		if (check) {
 			b->buf = src ? src : buf;
 			b->mode = t->mode;
+			b->stride = ss;
 			b->lba = lba;
 			cd_parallel(n, check_range, b);
 			for (uint32_t k = 0; k < n; k++) {
@@ -236,7 +237,7 @@ int dimg_verify(struct dimg_image *img, dimg_progress_fn progress, void *ctx,
 	warn = node_array(rep, "warnings");
 	for (int i = 0; i < d->ntracks; i++)
 		total += (uint64_t)(d->tracks[i].end - d->tracks[i].begin) *
-			 cd_tmodes[d->tracks[i].mode].sector_size;
+			 cd_track_stride(&d->tracks[i]);
 	for (int i = 0; i < d->ntracks && rc == 0; i++)
 		rc = verify_track(d, &d->tracks[i], buf, &b, bad, warn, &nbad, &nwarn, &checked,
 				  progress, ctx, &done, total, err);

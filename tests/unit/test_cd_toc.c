@@ -198,9 +198,38 @@ static void test_modes(void **state)
 	parse_fail("TRACK MODE0\nZERO 0:0:10\n", DIMG_EUNSUPPORTED,
 		   "t.toc:1:7: track mode MODE0 is not supported");
 	parse_fail("TRACK MODE1_FORM45\n", DIMG_EFORMAT, "t.toc:1:7: expected a track mode");
-	parse_fail("TRACK AUDIO RW\nZERO 0:0:10\n", DIMG_EUNSUPPORTED,
-		   "t.toc:1:13: sub-channel mode RW with AUDIO is not supported");
-	parse_fail("TRACK MODE1 RW_RAW\nZERO 0:0:10\n", DIMG_EUNSUPPORTED, "t.toc:1:13: ");
+	/* sub-channel modes: 96 bytes after every sector of any mode */
+	static const struct {
+		const char *mode;
+		enum cd_tmode want;
+		uint8_t sub;
+		size_t stride;
+	} subs[] = {
+		{ "AUDIO RW", CD_TM_AUDIO, CD_SUBRW_PACKED, 2448 },
+		{ "MODE1 RW_RAW", CD_TM_MODE1_2048, CD_SUBRW_RAW, 2144 },
+		{ "MODE1_RAW RW_RAW", CD_TM_MODE1_2352, CD_SUBRW_RAW, 2448 },
+		{ "MODE2_FORM2 RW", CD_TM_MODE2_2324, CD_SUBRW_PACKED, 2420 },
+		{ "MODE2_RAW rw_raw", CD_TM_MODE2_2352, CD_SUBRW_RAW, 2448 },
+	};
+	for (size_t i = 0; i < sizeof(subs) / sizeof(subs[0]); i++) {
+		snprintf(buf, sizeof(buf), "TRACK %s\nZERO 0:0:10\n", subs[i].mode);
+		struct cd_disc *d = parse_ok(buf);
+		assert_int_equal(d->tracks[0].mode, subs[i].want);
+		assert_int_equal(d->tracks[0].sub_rw, subs[i].sub);
+		assert_int_equal(cd_track_stride(&d->tracks[0]), subs[i].stride);
+		assert_true(cd_disc_has_sub(d));
+		cd_disc_free(d);
+	}
+	/* byte lengths count the whole block, sub-channel included; ZERO
+	 * with its own mode counts that mode's block */
+	struct cd_disc *d = parse_ok("TRACK MODE1 RW_RAW\nDATAFILE \"d.bin\" 4288\n"
+				     "ZERO 2144\nZERO MODE1 4096\nZERO MODE1 RW 2144\n");
+	assert_int_equal(seg(d, 1, 0)->sectors, 2);
+	assert_int_equal(seg(d, 1, 1)->file, -1);
+	assert_int_equal(seg(d, 1, 1)->sectors, 1 + 2 + 1);
+	cd_disc_free(d);
+	parse_fail("TRACK AUDIO RW\nFILE \"x\" 0\n", DIMG_EFORMAT,
+		   "t.toc:2:1: FILE/AUDIOFILE cannot be used in a track with sub-channel");
 	parse_fail("TRACK AUDIO RW_RAW\nFILE \"x\" 0\n", DIMG_EFORMAT,
 		   "t.toc:2:1: FILE/AUDIOFILE cannot be used in a track with sub-channel");
 }

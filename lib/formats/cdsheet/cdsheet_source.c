@@ -326,7 +326,7 @@ int cd_read_cooked(const struct cd_disc *d, void *out, size_t len, uint64_t off,
 			len -= n;
 			continue;
 		}
-		ss = cd_tmodes[t->mode].sector_size;
+		ss = cd_track_stride(t);
 		count = (uint32_t)((in + len + COOKED - 1) / COOKED);
 		if (count > (uint32_t)(t->end - lba))
 			count = (uint32_t)(t->end - lba);
