@@ -6,9 +6,9 @@
 #include <string.h>
 
 static const struct cli_opt info_opts[] = {
-	{ "json", 0, OPT_FLAG, NULL, "print JSON" },
-	{ "format", 0, OPT_STRING, "FMT", "force the container format (see dimg formats)" },
-	{ 0 },
+    {"json", 0, OPT_FLAG, NULL, "print JSON"},
+    {"format", 0, OPT_STRING, "FMT", "force the container format (see dimg formats)"},
+    {0},
 };
 
 /* A CD's sessions as a track table (cd-info style), one line per track. */
@@ -28,10 +28,13 @@ static void print_tracks(FILE *f, const struct dimg_node *sessions)
 				dimg_node_str(dimg_node_get(t, "start_msf")),
 				(long long)dimg_node_int(dimg_node_get(t, "length")),
 				(long long)dimg_node_int(dimg_node_get(t, "pregap")));
-			for (x = dimg_node_first(dimg_node_get(t, "indexes")); x; x = dimg_node_next(x))
-				fprintf(f, " %02lld@%lld", (long long)dimg_node_int(dimg_node_get(x, "number")),
+			for (x = dimg_node_first(dimg_node_get(t, "indexes")); x;
+			     x = dimg_node_next(x))
+				fprintf(f, " %02lld@%lld",
+					(long long)dimg_node_int(dimg_node_get(x, "number")),
 					(long long)dimg_node_int(dimg_node_get(x, "lba")));
-			for (x = dimg_node_first(dimg_node_get(t, "flags")); x; x = dimg_node_next(x))
+			for (x = dimg_node_first(dimg_node_get(t, "flags")); x;
+			     x = dimg_node_next(x))
 				fprintf(f, " %s", dimg_node_str(x));
 			if ((x = dimg_node_get(t, "isrc")))
 				fprintf(f, " ISRC %s", dimg_node_str(x));
@@ -92,13 +95,14 @@ static int run_info(const struct cli_cmd *cmd, int argc, char **argv)
 		return EXIT_FAIL;
 	}
 	if (cli_flag(cmd, &a, "json")) {
-		struct json j = { .f = stdout, .pretty = true };
+		struct json j = {.f = stdout, .pretty = true};
 		json_node(&j, NULL, rep);
 		json_finish(&j);
 	} else {
 		for (const struct dimg_node *c = dimg_node_first(rep); c; c = dimg_node_next(c)) {
 			const struct dimg_node *s = dimg_node_first(c);
-			if (!strcmp(dimg_node_key(c), "sessions") && s && dimg_node_get(s, "tracks"))
+			if (!strcmp(dimg_node_key(c), "sessions") && s &&
+			    dimg_node_get(s, "tracks"))
 				print_tracks(stdout, c);
 			else if (!strcmp(dimg_node_key(c), "disc") && dimg_node_first(c) &&
 				 dimg_node_get(c, "cdtext_blocks"))
@@ -114,12 +118,12 @@ static int run_info(const struct cli_cmd *cmd, int argc, char **argv)
 }
 
 const struct cli_cmd cmd_info = {
-	.name = "info",
-	.usage = "[--json] IMAGE",
-	.summary = "Show what an image holds: format, size, volume descriptors, views, "
-		   "sessions, boot catalog, partition tables.",
-	.opts = info_opts,
-	.min_args = 1,
-	.max_args = 1,
-	.run = run_info,
+    .name = "info",
+    .usage = "[--json] IMAGE",
+    .summary = "Show what an image holds: format, size, volume descriptors, views, "
+	       "sessions, boot catalog, partition tables.",
+    .opts = info_opts,
+    .min_args = 1,
+    .max_args = 1,
+    .run = run_info,
 };

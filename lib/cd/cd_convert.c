@@ -359,8 +359,8 @@ static int plan_sheet(struct conv *c, const char *base_name)
 		t->file = -1;
 		if ((rc = plan_track_sub(c, it, t)))
 			return rc;
-		if (m != it->mode && payload(m) < payload(it->mode) &&
-		    it->mode != CD_TM_CDI_2352 && it->mode != CD_TM_CDI_2336)
+		if (m != it->mode && payload(m) < payload(it->mode) && it->mode != CD_TM_CDI_2352 &&
+		    it->mode != CD_TM_CDI_2336)
 			lose(c, "track %d: %s sectors stored as %s", it->number,
 			     cd_tmodes[it->mode].cue, cd_tmodes[m].cue);
 		if (it->mode == CD_TM_CDI_2352 || it->mode == CD_TM_CDI_2336) {
@@ -476,7 +476,7 @@ static bool mode1_to_cooked(int32_t lba, const uint8_t *raw, uint8_t *out)
 struct xform {
 	const uint8_t *in; /* n stored sectors of the input track */
 	enum cd_tmode im, om;
-	size_t is, os;		  /* bytes a sector in and out (inline R-W included) */
+	size_t is, os; /* bytes a sector in and out (inline R-W included) */
 	/* output inline R-W, 96 bytes a sector; NULL: the input's own */
 	const uint8_t *sub;
 	int32_t lba;		  /* of in[0] */
@@ -535,8 +535,8 @@ static void xform_range(void *ctx, size_t lo, size_t hi)
 				ok = cd_raw_to_stored(x->om, lba, raw, o);
 			}
 			if (x->os > opay)
-				memcpy(o + opay, x->sub ? x->sub + k * 96 : x->in + k * x->is + ipay,
-				       96);
+				memcpy(o + opay,
+				       x->sub ? x->sub + k * 96 : x->in + k * x->is + ipay, 96);
 			if (!ok && lost++ == 0)
 				first = lba;
 		}
@@ -593,7 +593,8 @@ static int copy_sectors(struct conv *c, const struct cd_track *it, enum cd_tmode
 		return dimg_err(c->err, DIMG_ENOMEM, DIMG_OFFSET_NONE, "out of memory");
 	while (from < to && rc == 0) {
 		uint32_t n = (uint32_t)(to - from) < SPAN ? (uint32_t)(to - from) : SPAN;
-		struct xform x = {NULL, it->mode, om, iss, oss, sub, from, f, f->pos, 0, INT32_MAX, 0};
+		struct xform x = {NULL, it->mode, om,	  iss, oss,	  sub,
+				  from, f,	  f->pos, 0,   INT32_MAX, 0};
 		if (!(x.in = cd_stored_ptr(c->in, it, from, &n))) {
 			if (n > BATCH)
 				n = BATCH;

@@ -29,10 +29,11 @@
  * SINF chunks, when present, must name each session's number of tracks;
  * MTYP must say CD; CDTX packs are decoded as CD-TEXT (undecodable text
  * leaves the disc without text, as for a CCD).  Other chunks (DINF, TOCT,
- * RELO, AFNM, VOLM, ...) are skipped.  Sectors with 96 bytes of subchannel
- * are only kept for audio (as CD+G tracks); data tracks with subchannel are
- * refused.  Audio is stored little-endian (libcdio's cd-read returns the
- * bytes unchanged and they are the same as the cue/bin of the same disc).
+ * RELO, AFNM, VOLM, ...) are skipped.  Sectors with 96 bytes of raw P-W
+ * subchannel are audio CD+G tracks or raw data tracks with inline R-W (the
+ * model reads P and Q from those bytes when they carry them).  Audio is stored little-endian
+ * (libcdio's cd-read returns the bytes unchanged and they are the same as the cue/bin of the same
+ * disc).
  *
  * Everything is decoded from the chain in memory with explicit offsets;
  * every count is bounded by the chunk's length, every offset checked against
@@ -152,10 +153,11 @@ static int text_field(struct nrg *st, const uint8_t *p, size_t n, bool isrc, cha
 	return 0;
 }
 
-/* Maps a Nero mode code to the model's track mode. */
+/* Maps a Nero mode code to the model's track mode and inline subchannel. */
 static int track_mode(struct nrg *st, uint32_t code, bool cdi, int track, uint64_t at,
-		      enum cd_tmode *m)
+		      enum cd_tmode *m, uint8_t *sub)
 {
+	*sub = CD_SUBRW_NONE;
 	switch (code) {
 	case NRG_MODE1:
 		*m = CD_TM_MODE1_2048;
@@ -180,11 +182,13 @@ static int track_mode(struct nrg *st, uint32_t code, bool cdi, int track, uint64
 		*m = CD_TM_CDG;
 		return 0;
 	case NRG_MODE1_RAW_SUB:
+		*m = CD_TM_MODE1_2352;
+		*sub = CD_SUBRW_RAW;
+		return 0;
 	case NRG_MODE2_RAW_SUB:
-		return nerr(st, DIMG_EUNSUPPORTED, at,
-			    "track %d: data sectors stored with 96 bytes of subchannel (mode "
-			    "0x%02x, 2448 bytes a sector) are not supported",
-			    track, (unsigned)code);
+		*m = cdi ? CD_TM_CDI_2352 : CD_TM_MODE2_2352;
+		*sub = CD_SUBRW_RAW;
+		return 0;
 	default:
 		return nerr(st, DIMG_EUNSUPPORTED, at, "track %d: unknown track mode 0x%x", track,
 			    (unsigned)code);
@@ -403,15 +407,16 @@ static int dao_track(struct nrg *st, int session, int number, bool last_of_sessi
 	uint64_t off[3], stored_pre, stored, need_pre;
 	int32_t begin = idx[0] != ABSENT ? idx[0] : idx[1], start = idx[1], end;
 	enum cd_tmode m;
+	uint8_t sub;
 	struct cd_track *t;
 	unsigned ss;
 	uint32_t gen;
 	int rc;
 	char isrc[13];
 
-	if ((rc = track_mode(st, e[NRG_DAO_MODE], cdi, number, at, &m)))
+	if ((rc = track_mode(st, e[NRG_DAO_MODE], cdi, number, at, &m, &sub)))
 		return rc;
-	ss = cd_tmodes[m].sector_size;
+	ss = cd_tmodes[m].sector_size + (sub ? 96u : 0u);
 	if (ld_be16(e + NRG_DAO_SECSIZE) != ss)
 		return nerr(st, DIMG_EUNSUPPORTED, at,
 			    "track %d: %u-byte sectors for mode 0x%02x (%s), which stores %u",
@@ -472,6 +477,7 @@ static int dao_track(struct nrg *st, int session, int number, bool last_of_sessi
 		begin = 0;
 	}
 	t = new_track(st, number, session, m);
+	t->sub_rw = sub;
 	t->begin = begin;
 	t->start = start;
 	t->end = end;
@@ -576,13 +582,14 @@ static int tao_session(struct nrg *st, int s)
 		uint32_t code = ld_be32(e + (v2 ? 16 : 8));
 		int number = d->ntracks + 1, rc;
 		enum cd_tmode m;
+		uint8_t sub;
 		struct cd_track *t;
 		int64_t begin, start;
 		uint64_t sectors;
 		unsigned ss;
-		if ((rc = track_mode(st, code, false, number, at, &m)))
+		if ((rc = track_mode(st, code, false, number, at, &m, &sub)))
 			return rc;
-		ss = cd_tmodes[m].sector_size;
+		ss = cd_tmodes[m].sector_size + (sub ? 96u : 0u);
 		if (len == 0 || len % ss)
 			return nerr(st, DIMG_EFORMAT, at,
 				    "track %d: %llu bytes is not a whole number of %u-byte sectors "
@@ -605,6 +612,7 @@ static int tao_session(struct nrg *st, int s)
 				    number, (unsigned long long)sectors, (long long)start,
 				    CD_MAX_LBA);
 		t = new_track(st, number, s + 1, m);
+		t->sub_rw = sub;
 		t->begin = (int32_t)begin;
 		t->start = (int32_t)start;
 		t->end = (int32_t)(start + (int64_t)sectors);
@@ -769,7 +777,7 @@ int cd_nrg_layout(struct cd_disc *d, struct dimg_error *err)
 		return dimg_err(err, DIMG_ENOMEM, DIMG_OFFSET_NONE, "out of memory");
 	for (int i = 0; i < d->ntracks && rc == 0; i++) {
 		const struct cd_track *t = &d->tracks[i];
-		uint64_t ss = cd_tmodes[t->mode].sector_size;
+		uint64_t ss = cd_track_stride(t);
 		for (int s = 0; s < t->nsegs && rc == 0; s++) {
 			const struct cd_seg *g = &d->segs[t->first_seg + s];
 			const struct cd_file *f;

@@ -12,6 +12,9 @@
  *    length that is omitted or 0 means "to the end of the file".
  *  - Raw audio files are big-endian (Motorola) unless SWAP is given; names
  *    ending in ".wav" are WAVE files.  Files of data tracks are raw.
+ *  - TRACK <mode> RW_RAW / RW: 96 bytes of R-W sub-channel (raw, packed)
+ *    follow every sector of the track's files, and byte lengths count them;
+ *    AUDIO RW_RAW is the model's CDG mode.
  *  - PREGAP is SILENCE/ZERO plus START; START sets INDEX 01 from the track
  *    begin (the current length without an argument); INDEX positions are
  *    relative to START.

@@ -34,7 +34,8 @@ static void check_range(void *ctx, size_t lo, size_t hi)
 		const uint8_t *s = b->buf + k * b->stride;
 		int32_t lba = b->lba + (int32_t)k;
 		enum cd_mode m = CD_MODE0;
-		if (cd_tmodes[b->mode].sector_size != CD_RAW) { /* 2336: sync and header are not stored */
+		if (cd_tmodes[b->mode].sector_size !=
+		    CD_RAW) { /* 2336: sync and header are not stored */
 			cd_stored_to_raw(b->mode, lba, s, raw);
 			s = raw;
 		}

@@ -4,6 +4,7 @@ by sox (or a deterministic generator when sox is absent) and a data track made b
 bundled sample ISO (whose raw form chdman and cd-info check independently)."""
 
 import hashlib
+import random
 import shutil
 import struct
 from pathlib import Path
@@ -126,3 +127,34 @@ def wav_pcm(path: Path) -> bytes:
         off += 8 + ln
     ln, = struct.unpack_from("<I", b, off + 4)
     return b[off + 8:off + 8 + ln]
+
+
+# ---- subchannel (ECMA-130 and the CloneCD .sub layout) -------------------------------------
+
+def rw_bytes(n: int, seed: int, pq: bool = False) -> bytes:
+    """n blocks of 96 raw R-W bytes (6-bit symbols); with pq, bits 7 and 6 random too."""
+    r = random.Random(seed)
+    mask = 0xFF if pq else 0x3F
+    return bytes(r.randrange(256) & mask for _ in range(96 * n))
+
+
+def deinterleave(raw96: bytes) -> bytes:
+    """Raw P-W (bit 7 = P ... bit 0 = W of every byte) to 12 bytes per channel, P first."""
+    out = bytearray(96)
+    for c in range(8):
+        for j in range(12):
+            v = 0
+            for k in range(8):
+                v = (v << 1) | ((raw96[8 * j + k] >> (7 - c)) & 1)
+            out[12 * c + j] = v
+    return bytes(out)
+
+
+def q_crc_ok(q: bytes) -> bool:
+    crc = 0
+    for b in q[:10]:
+        crc ^= b << 8
+        for _ in range(8):
+            crc = ((crc << 1) ^ 0x1021) if crc & 0x8000 else crc << 1
+            crc &= 0xFFFF
+    return (crc ^ 0xFFFF) == int.from_bytes(q[10:12], "big")

@@ -30,6 +30,9 @@ MODES = {
     "MODE2/2352": (0x06, 2352),
     "AUDIO": (0x07, 2352),
     "CDG": (0x10, 2448),
+    # raw data + 96 bytes of raw P-W (dimg: the raw mode with inline R-W)
+    "MODE1/2352+PW": (0x0F, 2448),
+    "MODE2/2352+PW": (0x11, 2448),
 }
 DATA_CTL = 0x4
 DCP = 0x2

@@ -209,6 +209,36 @@ def test_tao_libcdio_oracle(dimg, src, tmp_path):
                                                          tmp_path / "r2") == src.a2
 
 
+@pytest.mark.parametrize("mode", ["MODE1/2352+PW", "MODE2/2352+PW"])
+def test_data_track_with_subchannel(dimg, src, tmp_path, mode):
+    """Nero's raw data modes with 96 bytes of raw P-W a sector (0x0F, 0x11): the data track reads
+    as usual, the P-W bytes go to a CloneCD .sub and to a TOC's RW_RAW unchanged, and a cue sheet
+    (no place for them) is refused without --lossy."""
+    raw = src.raw  # Mode 1 sectors; in a Mode 2 track only their bytes are compared
+    n = len(raw) // RAW
+    pw = ch.rw_bytes(n, 3, pq=True)
+    sectors = [raw[i * RAW:(i + 1) * RAW] + pw[96 * i:96 * i + 96] for i in range(n)]
+    img = tmp_path / "s.nrg"
+    nh.write(img, nh.tao([[T(mode, b"".join(sectors)), T("AUDIO", src.a1)]]))
+    t = dimg.info(img)["sessions"][0]["tracks"]
+    assert (t[0]["mode"], t[0]["subchannel"], t[0]["length"]) == (mode[:10], "RW_RAW", n)
+    assert "subchannel" not in t[1]
+    if mode.startswith("MODE1"):
+        assert sorted(e["path"] for e in dimg.ls(img)) == src.files
+        assert dimg.run("verify", img).returncode == 0
+    dimg.ok("convert", img, tmp_path / "c.ccd")
+    sub = (tmp_path / "c.sub").read_bytes()
+    assert (tmp_path / "c.img").read_bytes()[:n * RAW] == raw
+    for i in range(n):
+        assert sub[96 * i:96 * i + 96] == ch.deinterleave(pw[96 * i:96 * i + 96]), i
+    dimg.ok("convert", img, tmp_path / "t.toc")
+    toc = (tmp_path / "t.toc").read_text()
+    assert re.search(r"^TRACK MODE%s_RAW RW_RAW$" % mode[4], toc, re.M), toc
+    assert (tmp_path / "t.bin").read_bytes()[:n * 2448] == b"".join(sectors)
+    r = dimg.run("convert", img, tmp_path / "u.cue")
+    assert r.returncode != 0 and "track 1: its subchannel data" in r.err, r.describe()
+
+
 # ---- sessions -----------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("shape", ["dao", "tao"])
@@ -377,7 +407,7 @@ HOSTILE = {
                       "the cue points give 2"),
     "data_with_subchannel": (lambda: patch(small_tao(), nh.find_chunk(small_tao(), b"ETN2") + 8
                                            + 16, struct.pack(">I", 0x11)),
-                             "96 bytes of subchannel"),
+                             "not a whole number of 2448-byte sectors"),
     "dvd": (lambda: patch(small_tao(), nh.find_chunk(small_tao(), b"MTYP") + 8,
                           struct.pack(">I", 4)), "not a CD"),
 }

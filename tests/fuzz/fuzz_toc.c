@@ -19,7 +19,8 @@
 
 static struct cd_disc *load(const char *text, size_t len, struct dimg_error *err)
 {
-	return fuzz_sheet_load(cd_toc_parse, cd_toc_layout, "fuzz.toc", text, len, FUZZ_FILE_SIZE, false, err);
+	return fuzz_sheet_load(cd_toc_parse, cd_toc_layout, "fuzz.toc", text, len, FUZZ_FILE_SIZE,
+			       false, err);
 }
 
 static bool same_disc(const struct cd_disc *a, const struct cd_disc *b)
@@ -29,8 +30,9 @@ static bool same_disc(const struct cd_disc *a, const struct cd_disc *b)
 		return false;
 	for (int i = 0; i < a->ntracks; i++) {
 		const struct cd_track *s = &a->tracks[i], *t = &b->tracks[i];
-		if (s->mode != t->mode || s->flags != t->flags || s->begin != t->begin ||
-		    s->start != t->start || s->end != t->end || s->pregap_gen != t->pregap_gen ||
+		if (s->mode != t->mode || s->sub_rw != t->sub_rw || s->flags != t->flags ||
+		    s->begin != t->begin || s->start != t->start || s->end != t->end ||
+		    s->pregap_gen != t->pregap_gen ||
 		    memcmp(s->index, t->index, sizeof(s->index)) || strcmp(s->isrc, t->isrc) ||
 		    s->nsegs != t->nsegs)
 			return false;

@@ -160,12 +160,11 @@ static void finish(struct nb *b, bool v2)
 /* libcdio's p1.nrg, rebuilt: two audio tracks; track 1's pregap stored from
  * LBA -150 (300 sectors), 75 sectors of data; track 2 a 75-sector pregap and
  * 2 sectors.  x: NER5 with CUEX/DAOX, else NERO with CUES/DAOI. */
-static void p1_like(struct nb *b, bool x)
+static void p1_like_mode(struct nb *b, bool x, uint16_t s, uint8_t mode)
 {
-	const uint64_t s = 2352;
 	const struct dao_tr tr[2] = {
-	    {NULL, 2352, 0x07, {0, 300 * s, 375 * s}},
-	    {NULL, 2352, 0x07, {375 * s, 450 * s, 452 * s}},
+	    {NULL, s, mode, {0, 300u * s, 375u * s}},
+	    {NULL, s, mode, {375u * s, 450u * s, 452u * s}},
 	};
 	size_t at;
 	memset(b, 0, sizeof(*b));
@@ -184,6 +183,11 @@ static void p1_like(struct nb *b, bool x)
 	be32(b, 1);
 	end_chunk(b, at);
 	finish(b, x);
+}
+
+static void p1_like(struct nb *b, bool x)
+{
+	p1_like_mode(b, x, 2352, 0x07);
 }
 
 static int parse(struct nb *b, struct cd_disc **out, struct dimg_error *err)
@@ -748,12 +752,19 @@ static void test_hostile_dao(void **state)
 	b->t[at + 13] = 0x00; /* 2304 */
 	parse_fails(b, DIMG_EUNSUPPORTED, "2304-byte sectors for mode 0x07",
 		    (int64_t)(b->data + at));
-	p1_like(b, true);
-	at = find(b, "DAOX") + 8 + 22;
-	b->t[at + 14] = 0x0F;
-	b->t[at + 12] = 0x09;
-	b->t[at + 13] = 0x90;
-	parse_fails(b, DIMG_EUNSUPPORTED, "96 bytes of subchannel", -2);
+	/* raw data with 96 bytes of P-W a sector: inline R-W in the model */
+	for (int x = 0; x < 2; x++) {
+		struct cd_disc *d;
+		p1_like_mode(b, x, 2448, x ? 0x0F : 0x11);
+		d = parse_ok(b);
+		assert_int_equal(d->tracks[0].mode, x ? CD_TM_MODE1_2352 : CD_TM_MODE2_2352);
+		assert_int_equal(d->tracks[1].sub_rw, CD_SUBRW_RAW);
+		assert_int_equal(cd_track_stride(&d->tracks[1]), 2448);
+		assert_int_equal(d->segs[d->tracks[1].first_seg].offset, 375u * 2448);
+		cd_disc_free(d);
+	}
+	p1_like_mode(b, true, 2352, 0x0F);
+	parse_fails(b, DIMG_EUNSUPPORTED, "2352-byte sectors for mode 0x0f", -2);
 	p1_like(b, true);
 	at = find(b, "DAOX") + 8 + 22;
 	b->t[at + 14] = 0x42;

@@ -135,7 +135,7 @@ static void test_tokenizer_errors(void **state)
 	dimg_error_clear(&err);
 	assert_int_equal(cd_toc_parse(d, "x", 1, NULL, &err), DIMG_EFORMAT);
 	assert_string_equal(err.message, "toc:1:1: expected CD_DA, CD_ROM, CD_ROM_XA, CD_I, "
-			    "CATALOG, CD_TEXT or TRACK, found 'x'");
+					 "CATALOG, CD_TEXT or TRACK, found 'x'");
 	cd_disc_free(d);
 }
 
@@ -166,20 +166,20 @@ static void test_modes(void **state)
 		const char *head, *mode;
 		enum cd_tmode want;
 	} cases[] = {
-		{ "CD_DA", "AUDIO", CD_TM_AUDIO },
-		{ "CD_ROM", "MODE1", CD_TM_MODE1_2048 },
-		{ "CD_ROM", "MODE1_RAW", CD_TM_MODE1_2352 },
-		{ "CD_ROM_XA", "MODE2", CD_TM_MODE2_2336 },
-		{ "CD_ROM_XA", "MODE2_FORM1", CD_TM_MODE2_2048 },
-		{ "CD_ROM_XA", "MODE2_FORM2", CD_TM_MODE2_2324 },
-		{ "CD_ROM_XA", "MODE2_FORM_MIX", CD_TM_MODE2_2336 },
-		{ "CD_ROM_XA", "MODE2_RAW", CD_TM_MODE2_2352 },
-		{ "CD_DA", "AUDIO RW_RAW", CD_TM_CDG },
-		/* under CD_I the formless Mode 2 tracks are CD-i tracks */
-		{ "CD_I", "MODE2", CD_TM_CDI_2336 },
-		{ "CD_I", "MODE2_RAW", CD_TM_CDI_2352 },
-		{ "CD_I", "MODE2_FORM1", CD_TM_MODE2_2048 },
-		{ "CD_I CD_ROM_XA", "MODE2_RAW", CD_TM_MODE2_2352 },
+	    {"CD_DA", "AUDIO", CD_TM_AUDIO},
+	    {"CD_ROM", "MODE1", CD_TM_MODE1_2048},
+	    {"CD_ROM", "MODE1_RAW", CD_TM_MODE1_2352},
+	    {"CD_ROM_XA", "MODE2", CD_TM_MODE2_2336},
+	    {"CD_ROM_XA", "MODE2_FORM1", CD_TM_MODE2_2048},
+	    {"CD_ROM_XA", "MODE2_FORM2", CD_TM_MODE2_2324},
+	    {"CD_ROM_XA", "MODE2_FORM_MIX", CD_TM_MODE2_2336},
+	    {"CD_ROM_XA", "MODE2_RAW", CD_TM_MODE2_2352},
+	    {"CD_DA", "AUDIO RW_RAW", CD_TM_CDG},
+	    /* under CD_I the formless Mode 2 tracks are CD-i tracks */
+	    {"CD_I", "MODE2", CD_TM_CDI_2336},
+	    {"CD_I", "MODE2_RAW", CD_TM_CDI_2352},
+	    {"CD_I", "MODE2_FORM1", CD_TM_MODE2_2048},
+	    {"CD_I CD_ROM_XA", "MODE2_RAW", CD_TM_MODE2_2352},
 	};
 	char buf[256];
 	(void)state;
@@ -205,11 +205,11 @@ static void test_modes(void **state)
 		uint8_t sub;
 		size_t stride;
 	} subs[] = {
-		{ "AUDIO RW", CD_TM_AUDIO, CD_SUBRW_PACKED, 2448 },
-		{ "MODE1 RW_RAW", CD_TM_MODE1_2048, CD_SUBRW_RAW, 2144 },
-		{ "MODE1_RAW RW_RAW", CD_TM_MODE1_2352, CD_SUBRW_RAW, 2448 },
-		{ "MODE2_FORM2 RW", CD_TM_MODE2_2324, CD_SUBRW_PACKED, 2420 },
-		{ "MODE2_RAW rw_raw", CD_TM_MODE2_2352, CD_SUBRW_RAW, 2448 },
+	    {"AUDIO RW", CD_TM_AUDIO, CD_SUBRW_PACKED, 2448},
+	    {"MODE1 RW_RAW", CD_TM_MODE1_2048, CD_SUBRW_RAW, 2144},
+	    {"MODE1_RAW RW_RAW", CD_TM_MODE1_2352, CD_SUBRW_RAW, 2448},
+	    {"MODE2_FORM2 RW", CD_TM_MODE2_2324, CD_SUBRW_PACKED, 2420},
+	    {"MODE2_RAW rw_raw", CD_TM_MODE2_2352, CD_SUBRW_RAW, 2448},
 	};
 	for (size_t i = 0; i < sizeof(subs) / sizeof(subs[0]); i++) {
 		snprintf(buf, sizeof(buf), "TRACK %s\nZERO 0:0:10\n", subs[i].mode);
@@ -359,14 +359,14 @@ static void test_samples_and_bytes(void **state)
 {
 	(void)state;
 	struct cd_disc *d = parse_ok("TRACK AUDIO\n"
-				     "FILE \"a.bin\" 588 1176\n"       /* samples */
-				     "FILE \"a.bin\" 1 588\n"          /* any sample start */
+				     "FILE \"a.bin\" 588 1176\n" /* samples */
+				     "FILE \"a.bin\" 1 588\n"	 /* any sample start */
 				     "FILE \"a.bin\" #100 0:0:1 0:0:2\n"
 				     "SILENCE 5880\n"
-				     "DATAFILE \"a.bin\" #7 4704\n"    /* bytes even in audio */
+				     "DATAFILE \"a.bin\" #7 4704\n" /* bytes even in audio */
 				     "TRACK MODE1\n"
 				     "DATAFILE \"d.bin\" 4096\n"
-				     "FILE \"d.bin\" 2048 4096\n"      /* bytes in data tracks */
+				     "FILE \"d.bin\" 2048 4096\n" /* bytes in data tracks */
 				     "ZERO MODE2_FORM2 4648\n"
 				     "ZERO MODE2_FORM2 RW 4840\n");
 	assert_int_equal(seg(d, 1, 0)->offset, 2352);
@@ -429,7 +429,7 @@ static void test_rest_of_file(void **state)
 	dimg_error_clear(&err);
 	assert_int_equal(cd_toc_layout(d, &err), DIMG_EFORMAT);
 	assert_string_equal(err.message, "track 1: the 20580 bytes of \"d.bin\" from byte 4096 "
-			    "on are not whole 2048-byte sectors");
+					 "on are not whole 2048-byte sectors");
 	cd_disc_free(d);
 	/* offset beyond the file */
 	d = parse_ok(sheet);
@@ -437,7 +437,7 @@ static void test_rest_of_file(void **state)
 	dimg_error_clear(&err);
 	assert_int_equal(cd_toc_layout(d, &err), DIMG_EFORMAT);
 	assert_string_equal(err.message, "track 1: \"d.bin\" has 4096 bytes, nothing from byte "
-			    "4096 on");
+					 "4096 on");
 	cd_disc_free(d);
 	/* START beyond a track whose length came from the file */
 	d = parse_ok(sheet);
@@ -446,7 +446,7 @@ static void test_rest_of_file(void **state)
 	dimg_error_clear(&err);
 	assert_int_equal(cd_toc_layout(d, &err), DIMG_EFORMAT);
 	assert_string_equal(err.message, "track 2: START, INDEX 01 lies beyond the track end "
-			    "(1 sectors)");
+					 "(1 sectors)");
 	cd_disc_free(d);
 	/* an explicit length longer than the file */
 	d = parse_ok("TRACK MODE1\nDATAFILE \"d.bin\" #10 0:0:10\n");
@@ -454,7 +454,7 @@ static void test_rest_of_file(void **state)
 	dimg_error_clear(&err);
 	assert_int_equal(cd_toc_layout(d, &err), DIMG_ERANGE);
 	assert_string_equal(err.message, "track 1: \"d.bin\" has 10240 bytes, the track reads "
-			    "bytes 10 to 20490");
+					 "bytes 10 to 20490");
 	cd_disc_free(d);
 
 	/* runs that meet once the file size is known merge as if written out */
@@ -529,23 +529,23 @@ static void test_file_types(void **state)
 static void test_cdtext(void **state)
 {
 	(void)state;
-	struct cd_disc *d = parse_ok(
-		"CD_DA\n"
-		"CD_TEXT {\n"
-		"  LANGUAGE_MAP { 0 : EN 1 : 7 }\n"
-		"  LANGUAGE 0 {\n"
-		"    TITLE \"CD Title\" PERFORMER \"Performer\" DISC_ID \"XY12345\"\n"
-		"    UPC_EAN \"\" ARRANGER \"\" GENRE { 0, 1, 72 } SONGWRITER \"S\"\n"
-		"    COMPOSER \"C\" MESSAGE \"M\\042\" TOC_INFO1 { } SIZE_INFO { 1, 2 }\n"
-		"  }\n"
-		"  LANGUAGE 1 { TITLE \"Titel\" GENRE \"Pop\" }\n"
-		"}\n"
-		"TRACK AUDIO\n"
-		"CD_TEXT { LANGUAGE 0 { TITLE \"Track Title\" ISRC \"US-XX1-98-01234\"\n"
-		"  GENRE \"dropped for tracks\" } LANGUAGE 1 { TITLE \"Spur\" } }\n"
-		"SILENCE 1:0:0\n"
-		"TRACK AUDIO\nSILENCE 1:0:0\n"
-		"CD_TEXT { LANGUAGE 0 { GENRE { 1 } UPC_EAN \"x\" } }\n");
+	struct cd_disc *d =
+	    parse_ok("CD_DA\n"
+		     "CD_TEXT {\n"
+		     "  LANGUAGE_MAP { 0 : EN 1 : 7 }\n"
+		     "  LANGUAGE 0 {\n"
+		     "    TITLE \"CD Title\" PERFORMER \"Performer\" DISC_ID \"XY12345\"\n"
+		     "    UPC_EAN \"\" ARRANGER \"\" GENRE { 0, 1, 72 } SONGWRITER \"S\"\n"
+		     "    COMPOSER \"C\" MESSAGE \"M\\042\" TOC_INFO1 { } SIZE_INFO { 1, 2 }\n"
+		     "  }\n"
+		     "  LANGUAGE 1 { TITLE \"Titel\" GENRE \"Pop\" }\n"
+		     "}\n"
+		     "TRACK AUDIO\n"
+		     "CD_TEXT { LANGUAGE 0 { TITLE \"Track Title\" ISRC \"US-XX1-98-01234\"\n"
+		     "  GENRE \"dropped for tracks\" } LANGUAGE 1 { TITLE \"Spur\" } }\n"
+		     "SILENCE 1:0:0\n"
+		     "TRACK AUDIO\nSILENCE 1:0:0\n"
+		     "CD_TEXT { LANGUAGE 0 { GENRE { 1 } UPC_EAN \"x\" } }\n");
 	assert_string_equal(d->cdtext[0].text[0][CDT_TITLE], "CD Title");
 	assert_string_equal(d->cdtext[0].text[0][CDT_PERFORMER], "Performer");
 	assert_string_equal(d->cdtext[0].text[0][CDT_DISC_ID], "XY12345");
@@ -695,7 +695,7 @@ static void assert_same_disc(const struct cd_disc *a, const struct cd_disc *b)
 static char *write_ok(const struct cd_disc *d)
 {
 	struct dimg_error err;
-	struct cd_text_out o = { 0 };
+	struct cd_text_out o = {0};
 	dimg_error_clear(&err);
 	if (cd_toc_write(d, &o, &err)) {
 		print_error("unexpected: %s\n", err.message);
@@ -726,34 +726,34 @@ static void round_trip(const struct cd_disc *d)
 }
 
 static const char *const rt_sheets[] = {
-	"CD_DA\nCATALOG \"0724385356926\"\n"
-	"CD_TEXT { LANGUAGE_MAP { 0 : EN } LANGUAGE 0 { TITLE \"Album \\\"x\\\" \\134 \\001\"\n"
-	"  PERFORMER \"P\" DISC_ID \"XY1\" GENRE \"Rock\" UPC_EAN \"123\"\n"
-	"  MESSAGE \"\\303\\251\" } }\n"
-	"TRACK AUDIO\nCOPY\nPRE_EMPHASIS\nISRC \"USEM39600078\"\n"
-	"CD_TEXT { LANGUAGE 0 { TITLE \"One\" ISRC \"US-EM3-96-00078\" } }\n"
-	"PREGAP 0:2:0\nSILENCE 0:0:3\nFILE \"a.bin\" 0 1:0:0\nFILE \"a.bin\" #3 0 0:0:5\n"
-	"FILE \"a.bin\" 1176 0:0:5\nINDEX 0:10:0\nINDEX 0:20:0\n"
-	"TRACK AUDIO\nFOUR_CHANNEL_AUDIO\nFILE \"a.bin\" SWAP 0:0:1 0:2:0\nSTART 0:0:30\n"
-	"TRACK AUDIO\nFILE \"s.wav\" 0 0:1:0\nSILENCE 0:0:10\nINDEX 0:0:40\n",
-	"CD_ROM\nTRACK MODE1\nDATAFILE \"d.bin\"\nZERO 0:2:0\n"
-	"TRACK AUDIO\nSILENCE 0:2:0\nSTART\nFILE \"d.bin\" #123 0 0:3:0\n",
-	"CD_ROM_XA\nTRACK MODE2_RAW\nDATAFILE \"x.bin\" 0:0:30\n"
-	"TRACK MODE2_FORM1\nPREGAP 0:2:0\nDATAFILE \"x.bin\" #70560 0:0:5\n"
-	"TRACK MODE2_FORM2\nDATAFILE \"y.bin\" 0:0:5\n"
-	"TRACK MODE2_FORM_MIX\nZERO 0:0:5\nSTART\nDATAFILE \"y.bin\" #11620\n"
-	"TRACK MODE1_RAW\nDATAFILE \"z.bin\" 0:0:5\n"
-	"TRACK AUDIO RW_RAW\nDATAFILE \"g.bin\" 0:0:5\nZERO 0:0:5\n",
-	"CD_I\nTRACK MODE2_RAW\nDATAFILE \"i.bin\" 0:0:30\nTRACK MODE2\nDATAFILE \"j.bin\" 0:0:2\n",
-	/* every language: map, encodings (MS-JIS as UTF-8 and as bytes,
-	 * Korean as bytes), binary GENRE, CLOSED, a block with track text only */
-	"CD_DA\nCD_TEXT { LANGUAGE_MAP { 0 : 105 1 : EN 2 : 101 5 : 8 }\n"
-	"  LANGUAGE 0 { ENCODING_MS_JIS TITLE \"日本\" PERFORMER \"\223\372\"\n"
-	"    GENRE { 0, 14, 74, 97, 122, 122, 0 } CLOSED \"memo\" }\n"
-	"  LANGUAGE 1 { TITLE \"Caf\351\" GENRE \"Pop\" }\n"
-	"  LANGUAGE 2 { ENCODING_KOREAN TITLE \"\260\241\" DISC_ID \"K\" } }\n"
-	"TRACK AUDIO\nCD_TEXT { LANGUAGE 0 { TITLE \"ｶﾀｶﾅ\" } LANGUAGE 2 { TITLE { 176, 162, 0 } }\n"
-	"  LANGUAGE 5 { TITLE \"Eins\" } }\nSILENCE 0:2:0\n",
+    "CD_DA\nCATALOG \"0724385356926\"\n"
+    "CD_TEXT { LANGUAGE_MAP { 0 : EN } LANGUAGE 0 { TITLE \"Album \\\"x\\\" \\134 \\001\"\n"
+    "  PERFORMER \"P\" DISC_ID \"XY1\" GENRE \"Rock\" UPC_EAN \"123\"\n"
+    "  MESSAGE \"\\303\\251\" } }\n"
+    "TRACK AUDIO\nCOPY\nPRE_EMPHASIS\nISRC \"USEM39600078\"\n"
+    "CD_TEXT { LANGUAGE 0 { TITLE \"One\" ISRC \"US-EM3-96-00078\" } }\n"
+    "PREGAP 0:2:0\nSILENCE 0:0:3\nFILE \"a.bin\" 0 1:0:0\nFILE \"a.bin\" #3 0 0:0:5\n"
+    "FILE \"a.bin\" 1176 0:0:5\nINDEX 0:10:0\nINDEX 0:20:0\n"
+    "TRACK AUDIO\nFOUR_CHANNEL_AUDIO\nFILE \"a.bin\" SWAP 0:0:1 0:2:0\nSTART 0:0:30\n"
+    "TRACK AUDIO\nFILE \"s.wav\" 0 0:1:0\nSILENCE 0:0:10\nINDEX 0:0:40\n",
+    "CD_ROM\nTRACK MODE1\nDATAFILE \"d.bin\"\nZERO 0:2:0\n"
+    "TRACK AUDIO\nSILENCE 0:2:0\nSTART\nFILE \"d.bin\" #123 0 0:3:0\n",
+    "CD_ROM_XA\nTRACK MODE2_RAW\nDATAFILE \"x.bin\" 0:0:30\n"
+    "TRACK MODE2_FORM1\nPREGAP 0:2:0\nDATAFILE \"x.bin\" #70560 0:0:5\n"
+    "TRACK MODE2_FORM2\nDATAFILE \"y.bin\" 0:0:5\n"
+    "TRACK MODE2_FORM_MIX\nZERO 0:0:5\nSTART\nDATAFILE \"y.bin\" #11620\n"
+    "TRACK MODE1_RAW\nDATAFILE \"z.bin\" 0:0:5\n"
+    "TRACK AUDIO RW_RAW\nDATAFILE \"g.bin\" 0:0:5\nZERO 0:0:5\n",
+    "CD_I\nTRACK MODE2_RAW\nDATAFILE \"i.bin\" 0:0:30\nTRACK MODE2\nDATAFILE \"j.bin\" 0:0:2\n",
+    /* every language: map, encodings (MS-JIS as UTF-8 and as bytes,
+     * Korean as bytes), binary GENRE, CLOSED, a block with track text only */
+    "CD_DA\nCD_TEXT { LANGUAGE_MAP { 0 : 105 1 : EN 2 : 101 5 : 8 }\n"
+    "  LANGUAGE 0 { ENCODING_MS_JIS TITLE \"日本\" PERFORMER \"\223\372\"\n"
+    "    GENRE { 0, 14, 74, 97, 122, 122, 0 } CLOSED \"memo\" }\n"
+    "  LANGUAGE 1 { TITLE \"Caf\351\" GENRE \"Pop\" }\n"
+    "  LANGUAGE 2 { ENCODING_KOREAN TITLE \"\260\241\" DISC_ID \"K\" } }\n"
+    "TRACK AUDIO\nCD_TEXT { LANGUAGE 0 { TITLE \"ｶﾀｶﾅ\" } LANGUAGE 2 { TITLE { 176, 162, 0 } }\n"
+    "  LANGUAGE 5 { TITLE \"Eins\" } }\nSILENCE 0:2:0\n",
 };
 
 static void test_round_trip_sheets(void **state)
@@ -836,11 +836,11 @@ static void test_round_trip_model(void **state)
 	assert_int_equal(cd_disc_validate(d, &err), 0);
 	char *text = write_ok(d);
 	assert_non_null(strstr(text, "\nDATAFILE \"img.bin\" 00:13:25 // length in bytes: "
-			       "2352000\nZERO 00:02:00\n"));
+				     "2352000\nZERO 00:02:00\n"));
 	assert_non_null(strstr(text, "\nPREGAP 00:02:00\nFILE \"img.bin\" SWAP 00:13:25 "
-			       "00:40:00\nINDEX 00:01:25\nINDEX 00:02:50\n"));
+				     "00:40:00\nINDEX 00:01:25\nINDEX 00:02:50\n"));
 	assert_non_null(strstr(text, "\nFILE \"img.bin\" SWAP 00:53:25 00:06:50\nSTART "
-			       "00:01:25\n"));
+				     "00:01:25\n"));
 	assert_non_null(strstr(text, "PREGAP 00:02:00"));
 	assert_non_null(strstr(text, "START 00:01:25"));
 	free(text);
@@ -851,7 +851,7 @@ static void test_round_trip_model(void **state)
 	d = parse_ok("TRACK AUDIO\nSILENCE 0:0:10\n");
 	layout_ok(d);
 	d->nsessions = 2;
-	struct cd_text_out o = { 0 };
+	struct cd_text_out o = {0};
 	dimg_error_clear(&err);
 	assert_int_equal(cd_toc_write(d, &o, &err), DIMG_EUNSUPPORTED);
 	d->nsessions = 1;
@@ -980,8 +980,8 @@ static void test_hostile(void **state)
 
 static const char *corpus_dir(void)
 {
-	static const char *const dirs[] = { "../shared/corpus/libcdio",
-					    "../../shared/corpus/libcdio" };
+	static const char *const dirs[] = {"../shared/corpus/libcdio",
+					   "../../shared/corpus/libcdio"};
 	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
 		char p[256];
 		snprintf(p, sizeof(p), "%s/cdda.toc.xz", dirs[i]);
@@ -1043,22 +1043,22 @@ static void fake_sizes(struct cd_disc *d)
 static void test_libcdio_corpus(void **state)
 {
 	static const char *const good[] = {
-		"cdda.toc", "isofs-m1.toc", "cdtext.toc", "data1.toc", "data2.toc", "data3.toc",
-		"data4.toc", "data5.toc", "data6.toc", "data7.toc", "t1.toc", "t2.toc",
-		"t3.toc", "t4.toc", "t5.toc", "t6.toc", "t7.toc", "t8.toc", "t9.toc", "t10.toc",
-		"vcd2.toc", "vcd_demo.toc", "bad-file.toc",
+	    "cdda.toc",	 "isofs-m1.toc", "cdtext.toc", "data1.toc",    "data2.toc",    "data3.toc",
+	    "data4.toc", "data5.toc",	 "data6.toc",  "data7.toc",    "t1.toc",       "t2.toc",
+	    "t3.toc",	 "t4.toc",	 "t5.toc",     "t6.toc",       "t7.toc",       "t8.toc",
+	    "t9.toc",	 "t10.toc",	 "vcd2.toc",   "vcd_demo.toc", "bad-file.toc",
 	};
 	static const struct {
 		const char *name;
 		int line;
 	} bad[] = {
-		{ "bad-cat1.toc", 6 },  /* CATALOG without its string: TRACK found */
-		{ "bad-cat2.toc", 4 },  /* unquoted, 9 digits */
-		{ "bad-cat3.toc", 4 },  /* a letter */
-		{ "bad-mode1.toc", 4 }, /* MODE1_FORM45 */
-		{ "bad-msf-1.toc", 6 }, /* frame 75 */
-		{ "bad-msf-2.toc", 6 }, /* second 60 */
-		{ "bad-msf-3.toc", 6 }, /* xx:yy:zz */
+	    {"bad-cat1.toc", 6},  /* CATALOG without its string: TRACK found */
+	    {"bad-cat2.toc", 4},  /* unquoted, 9 digits */
+	    {"bad-cat3.toc", 4},  /* a letter */
+	    {"bad-mode1.toc", 4}, /* MODE1_FORM45 */
+	    {"bad-msf-1.toc", 6}, /* frame 75 */
+	    {"bad-msf-2.toc", 6}, /* second 60 */
+	    {"bad-msf-3.toc", 6}, /* xx:yy:zz */
 	};
 	const char *dir = corpus_dir();
 	char path[512], want[64];
@@ -1090,7 +1090,7 @@ static void test_libcdio_corpus(void **state)
 			 * when writing; libcdio only parses the sheet) */
 			assert_int_equal(cd_toc_layout(d, &err), DIMG_ELIMIT);
 			assert_string_equal(err.message, "track 2: \"cdda.bin\" holds more "
-					    "than 99:59:74 from byte 10584000 on");
+							 "than 99:59:74 from byte 10584000 on");
 		} else {
 			layout_ok(d);
 			round_trip(d);
@@ -1156,20 +1156,20 @@ static void test_libcdio_corpus(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_tokenizer_errors),
-		cmocka_unit_test(test_strings_and_comments),
-		cmocka_unit_test(test_modes),
-		cmocka_unit_test(test_flags_isrc_catalog),
-		cmocka_unit_test(test_generated_and_gaps),
-		cmocka_unit_test(test_samples_and_bytes),
-		cmocka_unit_test(test_rest_of_file),
-		cmocka_unit_test(test_file_types),
-		cmocka_unit_test(test_cdtext),
-		cmocka_unit_test(test_cdtext_encodings),
-		cmocka_unit_test(test_round_trip_sheets),
-		cmocka_unit_test(test_round_trip_model),
-		cmocka_unit_test(test_hostile),
-		cmocka_unit_test(test_libcdio_corpus),
+	    cmocka_unit_test(test_tokenizer_errors),
+	    cmocka_unit_test(test_strings_and_comments),
+	    cmocka_unit_test(test_modes),
+	    cmocka_unit_test(test_flags_isrc_catalog),
+	    cmocka_unit_test(test_generated_and_gaps),
+	    cmocka_unit_test(test_samples_and_bytes),
+	    cmocka_unit_test(test_rest_of_file),
+	    cmocka_unit_test(test_file_types),
+	    cmocka_unit_test(test_cdtext),
+	    cmocka_unit_test(test_cdtext_encodings),
+	    cmocka_unit_test(test_round_trip_sheets),
+	    cmocka_unit_test(test_round_trip_model),
+	    cmocka_unit_test(test_hostile),
+	    cmocka_unit_test(test_libcdio_corpus),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
