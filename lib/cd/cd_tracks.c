@@ -103,7 +103,7 @@ int64_t dimg_track_read_wav(struct dimg_image *img, int number, uint64_t off, vo
 		int rc;
 		if (n > len - done)
 			n = len - done;
-		if (in == 0 && len - done >= CD_RAW && t->mode == CD_TM_AUDIO) {
+		if (in == 0 && len - done >= CD_RAW && cd_track_stride(t) == CD_RAW) {
 			/* whole sectors straight into the caller's buffer */
 			uint32_t count = (uint32_t)((len - done) / CD_RAW);
 			if (count > (uint32_t)(t->end - lba))
@@ -118,7 +118,7 @@ int64_t dimg_track_read_wav(struct dimg_image *img, int number, uint64_t off, vo
 		rc = cd_read_stored(img->disc, t, lba, 1, sec, err);
 		if (rc)
 			return rc;
-		memcpy(out + done, sec + in, n); /* CDG: the audio part of the sector */
+		memcpy(out + done, sec + in, n); /* CDG, RW: the audio part of the sector */
 		done += n;
 		off += n;
 	}

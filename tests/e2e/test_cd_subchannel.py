@@ -14,6 +14,7 @@ import pytest
 
 import cd_helpers as ch
 import dimg_testlib as tl
+from test_mount import FuseMount, fuse  # noqa: F401  (fuse: fixture)
 
 RAW = ch.RAW
 
@@ -180,3 +181,20 @@ def test_rw_raw_bad_lengths(dimg, tmp_path):
     (tmp_path / "f.toc").write_text('CD_ROM\nTRACK MODE1 RW_RAW\nFILE "s.bin" 0\n')
     r = dimg.run("info", tmp_path / "f.toc")
     assert r.returncode != 0 and "f.toc:3:1" in r.err and "sub-channel" in r.err, r.describe()
+
+
+def test_mount_audio_with_subchannel(dimg, tmp_path, fuse):  # noqa: F811
+    """The WAV view of audio tracks whose sectors carry R-W (packed RW, CDG) is the music only."""
+    n = 320
+    audio = [ch.pcm(n / 75, f, tmp_path)[:n * RAW] for f in (440, 550)]
+    rw = rw_bytes(n, 9)
+    for name, a in zip(("p.bin", "g.bin"), audio):
+        (tmp_path / name).write_bytes(b"".join(s + rw[96 * i:96 * i + 96]
+                                               for i, s in enumerate(blocks(a, RAW))))
+    (tmp_path / "d.toc").write_text('CD_DA\nTRACK AUDIO RW\nDATAFILE "p.bin"\n'
+                                    'TRACK AUDIO RW_RAW\nDATAFILE "g.bin"\n')
+    mp = tmp_path / "mp"
+    mp.mkdir()
+    with FuseMount(dimg, tmp_path / "d.toc", mp, "--audio"):
+        assert ch.wav_pcm(mp / ".audio" / "track01.wav") == audio[0]
+        assert ch.wav_pcm(mp / ".audio" / "track02.wav") == audio[1]
