@@ -6,7 +6,8 @@ set -e
 PKGS="build-essential meson ninja-build pkg-config zlib1g-dev libssl-dev libcmocka-dev
 python3 python3-pytest xz-utils xorriso genisoimage libarchive-tools 7zip libcdio-utils
 python3-pycdlib clang libclang-rt-14-dev libfuse3-dev fuse3 isolinux syslinux-common
-grub-efi-amd64-bin mtools dosfstools ovmf qemu-system-x86 mame-tools bchunk cdrdao sox"
+grub-efi-amd64-bin mtools dosfstools ovmf qemu-system-x86 mame-tools bchunk cdrdao sox
+libflac-dev flac"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The disc model: construction, validation, lookups. */
 #include "cd/cd_disc.h"
+#include "cd/cd_flac.h"
 
 #include <ctype.h>
 #include <stdarg.h>
@@ -53,6 +54,7 @@ void cd_disc_free(struct cd_disc *d)
 		if (d->files[i].map)
 			munmap((void *)d->files[i].map, d->files[i].map_size);
 		free(d->files[i].name);
+		cd_flac_close(d->files[i].flac);
 		if (d->files[i].io && !d->files[i].borrowed)
 			io_close(d->files[i].io);
 	}

@@ -70,17 +70,19 @@ int cd_tmode_parse(const char *s);
 #define CD_FLAG_SCMS 0x80u /* serial copy management (not a CTL bit) */
 
 /* BINARY and MOTOROLA: raw sectors, audio little- / big-endian; WAVE: RIFF
- * PCM (little-endian); AIFF: big-endian PCM in an AIFF or uncompressed AIFC. */
-enum cd_ftype { CD_FILE_BINARY, CD_FILE_MOTOROLA, CD_FILE_WAVE, CD_FILE_AIFF };
+ * PCM (little-endian); AIFF: big-endian PCM in an AIFF or uncompressed AIFC;
+ * FLAC: a cue WAVE FILE that is FLAC, decoded to little-endian PCM. */
+enum cd_ftype { CD_FILE_BINARY, CD_FILE_MOTOROLA, CD_FILE_WAVE, CD_FILE_AIFF, CD_FILE_FLAC };
 
 struct cd_file {
 	char *name; /* as written in the sheet */
 	enum cd_ftype type;
-	struct dimg_io *io; /* NULL until opened */
-	uint64_t data_off;  /* WAVE, AIFF: first PCM byte; else 0 */
-	uint64_t size;	    /* usable bytes from data_off */
-	bool borrowed;	    /* io belongs to the image (plain ISO), not closed here */
-	const uint8_t *map; /* whole file mapped read-only (cd_disc_map_files) */
+	struct dimg_io *io;   /* NULL until opened */
+	uint64_t data_off;    /* WAVE, AIFF: first PCM byte; else 0 */
+	uint64_t size;	      /* usable bytes from data_off */
+	bool borrowed;	      /* io belongs to the image (plain ISO), not closed here */
+	struct cd_flac *flac; /* FLAC: its decoder (size counts PCM bytes) */
+	const uint8_t *map;   /* whole file mapped read-only (cd_disc_map_files) */
 	size_t map_size;
 	int line; /* line of the sheet naming it (for errors), 0 unknown */
 };
@@ -292,6 +294,10 @@ bool cd_raw_to_stored(enum cd_tmode m, int32_t lba, const uint8_t *raw, uint8_t 
 /* Reads count raw 2352-byte sectors from lba on (any tracks). */
 int cd_read_raw(const struct cd_disc *d, int32_t lba, uint32_t count, uint8_t *buf,
 		struct dimg_error *err);
+/* len bytes of file f from off (counted from the file's start, data_off
+ * included): the file's own bytes, or a FLAC file's decoded PCM. */
+int cd_file_read(const struct cd_file *f, void *buf, size_t len, uint64_t off,
+		 struct dimg_error *err);
 /* Reads 96-byte subchannel blocks (deinterleaved P..W, 12 bytes each) from
  * the .sub file, or from the inline R-W of RW_RAW and CDG tracks with P and
  * Q generated (other sectors: generated); returns DIMG_ENOTFOUND when the

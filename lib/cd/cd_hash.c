@@ -152,8 +152,9 @@ struct feed {
 
 /* Hands len bytes at off of io (or of map, the same bytes mapped, when not
  * NULL) to the workers chunk by chunk, reading the next while they hash. */
-static int feed_range(struct feed *fd, int ti, struct dimg_io *io, const uint8_t *map, uint64_t off,
-		      uint64_t left, const char *name, struct dimg_error *err)
+static int feed_range(struct feed *fd, int ti, struct dimg_io *io, const struct cd_file *f,
+		      const uint8_t *map, uint64_t off, uint64_t left, const char *name,
+		      struct dimg_error *err)
 {
 	struct hasher *h = fd->h;
 	while (left) {
@@ -173,7 +174,10 @@ static int feed_range(struct feed *fd, int ti, struct dimg_io *io, const uint8_t
 		} else {
 			int rc;
 			c->data = c->buf;
-			if ((rc = io_read(io, c->buf, n, off, err))) {
+			/* a cue's file (FLAC: its PCM), or the plain image */
+			rc = f ? cd_file_read(f, c->buf, n, off, err)
+			       : io_read(io, c->buf, n, off, err);
+			if (rc) {
 				dimg_err_what(err, name);
 				return rc;
 			}
@@ -227,8 +231,9 @@ static int feed_track(const struct cd_disc *d, int ti, struct feed *fd, struct d
 		f = &d->files[g->file];
 		off = f->data_off + g->offset;
 		len = (uint64_t)g->sectors * cd_track_stride(t);
-		rc = feed_range(fd, ti, f->io, f->map && off + len <= f->map_size ? f->map : NULL,
-				off, len, f->name, err);
+		rc =
+		    feed_range(fd, ti, f->io, f, f->map && off + len <= f->map_size ? f->map : NULL,
+			       off, len, f->name, err);
 		if (rc)
 			return rc;
 	}
@@ -250,7 +255,7 @@ static int feed_plain(struct dimg_image *img, struct feed *fd, struct dimg_error
 			map = m;
 		}
 	}
-	rc = feed_range(fd, 0, io, map, 0, io->size, img->path, err);
+	rc = feed_range(fd, 0, io, NULL, map, 0, io->size, img->path, err);
 	if (rc == 0)
 		feed_end(fd, 0);
 	/* the workers are done with the last chunk only after the caller's

@@ -5,6 +5,7 @@
  * happens here once for every container.
  */
 #include "cd/cd_disc.h"
+#include "cd/cd_flac.h"
 #include "cd/cd_sector.h"
 #include "util/bytes.h"
 #include "util/checked.h"
@@ -229,6 +230,24 @@ static int parse_aiff(struct cd_file *f, struct dimg_error *err)
 	return rc ? rc : dimg_err(err, DIMG_EFORMAT, 0, "%s: no SSND chunk", f->name);
 }
 
+static bool is_flac(struct cd_file *f)
+{
+	uint8_t m[4];
+	struct dimg_error e;
+	dimg_error_clear(&e);
+	return f->io->size >= 4 && io_read(f->io, m, 4, 0, &e) == 0 && !memcmp(m, "fLaC", 4);
+}
+
+int cd_file_read(const struct cd_file *f, void *buf, size_t len, uint64_t off,
+		 struct dimg_error *err)
+{
+	int rc = f->flac ? cd_flac_read(f->flac, buf, len, off, err)
+			 : io_read(f->io, buf, len, off, err);
+	if (rc)
+		dimg_err_what(err, f->name);
+	return rc;
+}
+
 int cd_disc_open_files(struct cd_disc *d, const char *dir, struct dimg_error *err)
 {
 	for (int i = 0; i < d->nfiles; i++) {
@@ -255,6 +274,13 @@ int cd_disc_open_files(struct cd_disc *d, const char *dir, struct dimg_error *er
 		}
 		f->data_off = 0;
 		f->size = f->io->size;
+		if (f->type == CD_FILE_WAVE && is_flac(f)) {
+			/* EAC and friends write FLAC images as WAVE FILEs */
+			f->type = CD_FILE_FLAC;
+			if ((rc = cd_flac_open(&f->flac, f->io, f->name, &f->size, err)))
+				return rc;
+			continue;
+		}
 		if (f->type == CD_FILE_WAVE && (rc = parse_wave(f, err)))
 			return rc;
 		if (f->type == CD_FILE_AIFF && (rc = parse_aiff(f, err)))
@@ -480,11 +506,8 @@ int cd_read_stored(const struct cd_disc *d, const struct cd_track *t, int32_t lb
 				if (!f->io)
 					return dimg_err(err, DIMG_EINVAL, DIMG_OFFSET_NONE,
 							"%s is not open", f->name);
-				rc = io_read(f->io, buf, n * ss, off, err);
-				if (rc) {
-					dimg_err_what(err, f->name);
+				if ((rc = cd_file_read(f, buf, n * ss, off, err)))
 					return rc;
-				}
 				/* big-endian audio; the 96 subchannel bytes of a
 				 * CD+G or RW_RAW sector are not samples */
 				if ((f->type == CD_FILE_MOTOROLA || f->type == CD_FILE_AIFF) &&
@@ -510,7 +533,7 @@ void cd_disc_map_files(struct cd_disc *d)
 		struct cd_file *f = &d->files[i];
 		void *m;
 		if (f->map || !f->io || f->io->fd < 0 || f->type == CD_FILE_MOTOROLA ||
-		    f->type == CD_FILE_AIFF || !f->io->size || f->io->size > SIZE_MAX)
+		    f->type == CD_FILE_AIFF || f->flac || !f->io->size || f->io->size > SIZE_MAX)
 			continue;
 		m = mmap(NULL, (size_t)f->io->size, PROT_READ, MAP_SHARED, f->io->fd, 0);
 		if (m == MAP_FAILED)

@@ -72,6 +72,20 @@ static bool mode_matches(enum cd_tmode tm, enum cd_mode found)
 	return found != CD_MODE1 && found != CD_MODE0;
 }
 
+static void unreadable(const struct cd_disc *d, const struct cd_track *t, int32_t lba, uint32_t n,
+		       uint8_t *buf, struct dimg_node *bad, uint64_t *nbad, struct dimg_error *err)
+{
+	for (uint32_t k = 0; k < n; k++) {
+		dimg_error_clear(err);
+		if (cd_read_stored(d, t, lba + (int32_t)k, 1, buf, err) == 0)
+			continue;
+		if (*nbad < VERIFY_LIST_MAX)
+			list_bad(bad, lba + (int32_t)k, t->number, 0, err->message);
+		(*nbad)++;
+	}
+	dimg_error_clear(err);
+}
+
 static int verify_track(const struct cd_disc *d, const struct cd_track *t, uint8_t *buf,
 			struct vbatch *b, struct dimg_node *bad, struct dimg_node *warn,
 			uint64_t *nbad, uint64_t *nwarn, uint64_t *checked,
@@ -85,6 +99,12 @@ static int verify_track(const struct cd_disc *d, const struct cd_track *t, uint8
 								     : VERIFY_BATCH;
 		const uint8_t *src = check ? cd_stored_ptr(d, t, lba, &n) : NULL;
 		int rc = src ? 0 : cd_read_stored(d, t, lba, n, buf, err);
+		if (rc == DIMG_EFORMAT && !check) {
+			/* damaged compressed audio (a FLAC frame): each sector that
+			 * does not decode is a bad LBA, the rest is still checked */
+			unreadable(d, t, lba, n, buf, bad, nbad, err);
+			rc = 0;
+		}
 		if (rc)
 			return rc;
 		if (check) {
