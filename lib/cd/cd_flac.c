@@ -12,6 +12,7 @@
 #include "cd/cd_flac.h"
 
 #include <FLAC/stream_decoder.h>
+#include <openssl/evp.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +29,7 @@ struct cd_flac {
 	const char *name;
 	uint64_t pos;	  /* the decoder's byte position in the file */
 	uint64_t samples; /* STREAMINFO total */
+	uint8_t md5[16];  /* STREAMINFO MD5 of the samples, all zero unknown */
 	unsigned rate, channels, bits;
 	bool have_info;
 	uint8_t blk[FLAC_MAX_BLOCK * 4]; /* the frame decoded last, as PCM */
@@ -135,6 +137,7 @@ static void on_metadata(const FLAC__StreamDecoder *dec, const FLAC__StreamMetada
 	x->channels = m->data.stream_info.channels;
 	x->bits = m->data.stream_info.bits_per_sample;
 	x->samples = m->data.stream_info.total_samples;
+	memcpy(x->md5, m->data.stream_info.md5sum, 16);
 	x->have_info = true;
 }
 
@@ -271,5 +274,39 @@ int cd_flac_read(struct cd_flac *x, void *buf, size_t len, uint64_t off, struct 
 		len -= n;
 	}
 	pthread_mutex_unlock(&x->lock);
+	return rc;
+}
+
+int cd_flac_check_md5(struct cd_flac *x, bool *match, struct dimg_error *err)
+{
+	static const uint8_t none[16];
+	uint8_t *buf, got[16];
+	EVP_MD_CTX *md;
+	uint64_t off = 0, total = x->samples * 4;
+	int rc = 0;
+	if (!memcmp(x->md5, none, 16))
+		return DIMG_ENOTFOUND;
+	buf = malloc(1u << 20);
+	md = EVP_MD_CTX_new();
+	if (!buf || !md || EVP_DigestInit_ex(md, EVP_md5(), NULL) != 1) {
+		rc = dimg_err(err, DIMG_ENOMEM, DIMG_OFFSET_NONE, "out of memory");
+		goto out;
+	}
+	/* for 16-bit stereo the signature is over exactly the PCM bytes:
+	 * interleaved little-endian samples */
+	while (off < total && rc == 0) {
+		size_t n = total - off < (1u << 20) ? (size_t)(total - off) : (1u << 20);
+		if ((rc = cd_flac_read(x, buf, n, off, err)) == 0 &&
+		    EVP_DigestUpdate(md, buf, n) != 1)
+			rc = dimg_err(err, DIMG_ENOMEM, DIMG_OFFSET_NONE, "MD5 failed");
+		off += n;
+	}
+	if (rc == 0 && EVP_DigestFinal_ex(md, got, NULL) != 1)
+		rc = dimg_err(err, DIMG_ENOMEM, DIMG_OFFSET_NONE, "MD5 failed");
+	if (rc == 0)
+		*match = !memcmp(got, x->md5, 16);
+out:
+	EVP_MD_CTX_free(md);
+	free(buf);
 	return rc;
 }

@@ -6,6 +6,7 @@
  * bounded by reading it.
  */
 #include "cd/cd_disc.h"
+#include "cd/cd_flac.h"
 #include "cd/cd_par.h"
 #include "cd/cd_sector.h"
 #include "cd/cd_subq.h"
@@ -84,6 +85,34 @@ static void unreadable(const struct cd_disc *d, const struct cd_track *t, int32_
 		(*nbad)++;
 	}
 	dimg_error_clear(err);
+}
+
+/* A FLAC file's own signature: the MD5 of all its samples (what `flac -t`
+ * checks), including any the sheet's tracks do not use. */
+static int verify_flac(const struct cd_file *f, struct dimg_node *bad, uint64_t *nbad,
+		       struct dimg_error *err)
+{
+	char msg[512];
+	bool match = true;
+	int rc;
+	if (!f->flac)
+		return 0;
+	rc = cd_flac_check_md5(f->flac, &match, err);
+	if (rc == DIMG_ENOTFOUND || (rc == 0 && match)) {
+		dimg_error_clear(err);
+		return 0;
+	}
+	if (rc != 0 && rc != DIMG_EFORMAT)
+		return rc;
+	if (rc)
+		snprintf(msg, sizeof(msg), "%s", err->message);
+	else
+		snprintf(msg, sizeof(msg),
+			 "%s: the decoded samples do not match the file's MD5 signature", f->name);
+	dimg_error_clear(err);
+	node_str(bad, NULL, msg);
+	(*nbad)++;
+	return 0;
 }
 
 static int verify_track(const struct cd_disc *d, const struct cd_track *t, uint8_t *buf,
@@ -276,6 +305,8 @@ int dimg_verify(struct dimg_image *img, dimg_progress_fn progress, void *ctx,
 		nwarn++;
 		rc = 0;
 	}
+	for (int i = 0; i < d->nfiles && rc == 0; i++)
+		rc = verify_flac(&d->files[i], bad, &nbad, err);
 	if (rc)
 		goto out;
 	verify_fs(img, rep, bad, &nbad, warn, &nwarn);

@@ -116,7 +116,16 @@ def test_flac_bad_files(dimg, disc, tmp_path):
     r = dimg.run("verify", "--json", cue)
     assert r.returncode == 2, r.describe()
     errs = json.loads(r.out)["errors"]
-    assert 1 <= len(errs) <= 40 and all("FLAC sample" in e["problems"][0] for e in errs)
+    lbas = [e for e in errs if isinstance(e, dict)]
+    assert 1 <= len(lbas) <= 40 and all("FLAC sample" in e["problems"][0] for e in lbas)
+    # and the whole-file signature check says where decoding stopped
+    assert [e for e in errs if isinstance(e, str) and "x.flac: FLAC sample" in e]
+    # frames that decode but do not match the STREAMINFO MD5 signature (bytes 26-41)
+    sig = bytearray(good)
+    sig[30] ^= 1
+    r = dimg.run("verify", sheet_for(bytes(sig)))
+    assert r.returncode == 2 and "do not match the file's MD5 signature" in r.out, r.describe()
+    assert dimg.run("verify", sheet_for(good)).returncode == 0
     # cut short: the sheet's tracks need samples the file does not have
     r = dimg.run("convert", sheet_for(good[:len(good) // 3]), tmp_path / "p.cue")
     assert r.returncode != 0 and "x.flac" in r.err, r.describe()
