@@ -660,9 +660,6 @@ static int build(struct ccd_state *st, struct cd_disc *d)
 	if (!st->clonecd_line)
 		return perr(st, 0, DIMG_EFORMAT,
 			    "not a CloneCD control file (no [CloneCD] section)");
-	if (st->scrambled == 1)
-		return perr(st, st->disc_line, DIMG_EUNSUPPORTED,
-			    "DataTracksScrambled=1: scrambled data sectors are not supported");
 	if (st->toc_entries >= 0 && st->toc_entries != st->nent)
 		return perr(st, st->disc_line, DIMG_EFORMAT,
 			    "TocEntries=%d but there are %d "
@@ -831,7 +828,8 @@ static int build(struct ccd_state *st, struct cd_disc *d)
 		/* A pregap is INDEX 00 whether the sheet says so or not; only the
 		 * first track can have INDEX 0 later than its first sector. */
 		if (t->begin < t->start)
-			t->index[0] = i0 != LBA_ABSENT && i0 >= t->begin && i0 < t->start ? i0 : t->begin;
+			t->index[0] =
+			    i0 != LBA_ABSENT && i0 >= t->begin && i0 < t->start ? i0 : t->begin;
 		t->index[1] = t->start;
 		if (last) {
 			int le = lo_entry[s];
@@ -890,6 +888,9 @@ static int build(struct ccd_state *st, struct cd_disc *d)
 		return img;
 	for (int k = 0; k < n; k++) {
 		struct cd_track *t = &d->tracks[k];
+		/* the .img holds data sectors as a drive returns them unscrambled
+		 * unless DataTracksScrambled=1 */
+		t->scrambled = st->scrambled == 1 && cd_tmodes[t->mode].data_mode != 0;
 		if (!t->end)
 			break; /* the last track, sized at layout */
 		if ((rc = cd_disc_add_seg(d, t, img, pos * CD_RAW, (uint32_t)(t->end - t->begin),
@@ -1035,7 +1036,7 @@ int cd_ccd_write(const struct cd_disc *d, struct cd_text_out *o, struct dimg_err
 {
 	uint8_t *packs = NULL;
 	size_t plen = 0;
-	int num = 0, rc, disc_type = 0x00;
+	int num = 0, rc, disc_type = 0x00, scrambled = 0;
 
 	if ((rc = cd_disc_validate(d, err)))
 		return rc;
@@ -1076,10 +1077,12 @@ int cd_ccd_write(const struct cd_disc *d, struct cd_text_out *o, struct dimg_err
 	if ((d->packs || cd_text_any(d)) && (rc = cd_cdtext_packs(d, &packs, &plen, err)))
 		return rc;
 
+	for (int i = 0; i < d->ntracks; i++)
+		scrambled = scrambled || d->tracks[i].scrambled;
 	cd_out_printf(o,
 		      "[CloneCD]\r\nVersion=3\r\n[Disc]\r\nTocEntries=%d\r\nSessions=%d\r\n"
-		      "DataTracksScrambled=0\r\nCDTextLength=%zu\r\n",
-		      d->ntracks + 3 * d->nsessions, d->nsessions, plen);
+		      "DataTracksScrambled=%d\r\nCDTextLength=%zu\r\n",
+		      d->ntracks + 3 * d->nsessions, d->nsessions, scrambled, plen);
 	if (strlen(d->catalog) == 13)
 		cd_out_printf(o, "CATALOG=%s\r\n", d->catalog);
 	if (plen) {

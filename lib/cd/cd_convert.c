@@ -359,6 +359,9 @@ static int plan_sheet(struct conv *c, const char *base_name)
 		t->file = -1;
 		if ((rc = plan_track_sub(c, it, t)))
 			return rc;
+		/* scrambled storage is CloneCD's; elsewhere the sectors are
+		 * stored as they read (the same disc either way) */
+		t->scrambled = it->scrambled && c->fmt == OF_CCD;
 		if (m != it->mode && payload(m) < payload(it->mode) && it->mode != CD_TM_CDI_2352 &&
 		    it->mode != CD_TM_CDI_2336)
 			lose(c, "track %d: %s sectors stored as %s", it->number,
@@ -479,6 +482,7 @@ struct xform {
 	size_t is, os; /* bytes a sector in and out (inline R-W included) */
 	/* output inline R-W, 96 bytes a sector; NULL: the input's own */
 	const uint8_t *sub;
+	bool scramble;		  /* store the output sectors scrambled */
 	int32_t lba;		  /* of in[0] */
 	const struct out_file *f; /* written at off + k * os */
 	uint64_t off;
@@ -510,7 +514,7 @@ static void xform_range(void *ctx, size_t lo, size_t hi)
 	uint64_t lost = 0;
 	int32_t first = INT32_MAX;
 	int e = 0;
-	if (x->im == x->om && x->is == x->os && !x->sub) {
+	if (x->im == x->om && x->is == x->os && !x->sub && !x->scramble) {
 		e = out_pwrite(x->f, x->in + lo * x->is, (hi - lo) * x->is, x->off + lo * x->os);
 		goto out;
 	}
@@ -537,6 +541,8 @@ static void xform_range(void *ctx, size_t lo, size_t hi)
 			if (x->os > opay)
 				memcpy(o + opay,
 				       x->sub ? x->sub + k * 96 : x->in + k * x->is + ipay, 96);
+			if (x->scramble)
+				cd_scramble(o);
 			if (!ok && lost++ == 0)
 				first = lba;
 		}
@@ -579,7 +585,7 @@ static int make_inline_sub(struct conv *c, int32_t lba, uint32_t n, uint8_t *out
  * buffer when the file is not mapped) are converted and written by all
  * CPUs at once. */
 static int copy_sectors(struct conv *c, const struct cd_track *it, enum cd_tmode om,
-			enum cd_subrw osub, int32_t from, int32_t to, int idx)
+			enum cd_subrw osub, bool scramble, int32_t from, int32_t to, int idx)
 {
 	const struct cd_track ot = {.mode = om, .sub_rw = osub};
 	size_t iss = cd_track_stride(it), oss = cd_track_stride(&ot);
@@ -593,8 +599,16 @@ static int copy_sectors(struct conv *c, const struct cd_track *it, enum cd_tmode
 		return dimg_err(c->err, DIMG_ENOMEM, DIMG_OFFSET_NONE, "out of memory");
 	while (from < to && rc == 0) {
 		uint32_t n = (uint32_t)(to - from) < SPAN ? (uint32_t)(to - from) : SPAN;
-		struct xform x = {NULL, it->mode, om,	  iss, oss,	  sub,
-				  from, f,	  f->pos, 0,   INT32_MAX, 0};
+		struct xform x = {.im = it->mode,
+				  .om = om,
+				  .is = iss,
+				  .os = oss,
+				  .sub = sub,
+				  .scramble = scramble && om != CD_TM_AUDIO,
+				  .lba = from,
+				  .f = f,
+				  .off = f->pos,
+				  .first_lost = INT32_MAX};
 		if (!(x.in = cd_stored_ptr(c->in, it, from, &n))) {
 			if (n > BATCH)
 				n = BATCH;
@@ -720,7 +734,7 @@ static int run_sheet(struct conv *c, const char *out)
 		const struct cd_seg *g = &c->out->segs[ot->first_seg];
 		if (g->file < 0)
 			g++; /* the leading generated run (PREGAP) */
-		rc = copy_sectors(c, it, ot->mode, (enum cd_subrw)ot->sub_rw,
+		rc = copy_sectors(c, it, ot->mode, (enum cd_subrw)ot->sub_rw, ot->scrambled,
 				  it->begin + (int32_t)ot->pregap_gen,
 				  it->end - (int32_t)ot->postgap, data_first + g->file);
 	}
@@ -818,7 +832,7 @@ static int run_single(struct conv *c, const char *out)
 			  c->fmt != OF_ISO		      ? CD_TM_AUDIO
 			  : cd_tmodes[t->mode].data_mode == 2 ? CD_TM_MODE2_2048
 							      : CD_TM_MODE1_2048,
-			  CD_SUBRW_NONE, from, to, 0);
+			  CD_SUBRW_NONE, false, from, to, 0);
 	if (rc == 0 && c->fmt == OF_ISO && cd_tmodes[t->mode].data_mode == 2 && c->lost)
 		c->lost = 0; /* Mode 2 was already declared lossy above */
 	if (rc == 0 && c->lost && !c->opt->lossy)

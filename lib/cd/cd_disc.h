@@ -148,6 +148,8 @@ struct cd_track {
 	uint8_t session; /* 1-based */
 	enum cd_tmode mode;
 	uint8_t sub_rw;			 /* enum cd_subrw: 96 more bytes a sector */
+	bool scrambled;			 /* raw data stored scrambled (ECMA-130 annex B):
+					  * CloneCD's DataTracksScrambled=1 */
 	uint8_t flags;			 /* CD_FLAG_* */
 	int32_t begin;			 /* first sector (pregap included) */
 	int32_t start;			 /* INDEX 01 */

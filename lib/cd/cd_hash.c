@@ -16,6 +16,7 @@
  * hashed as the bytes of its file.
  */
 #include "cd/cd_disc.h"
+#include "cd/cd_sector.h"
 
 #include <openssl/evp.h>
 #include <pthread.h>
@@ -152,10 +153,25 @@ struct feed {
 
 /* Hands len bytes at off of io (or of map, the same bytes mapped, when not
  * NULL) to the workers chunk by chunk, reading the next while they hash. */
-static int feed_range(struct feed *fd, int ti, struct dimg_io *io, const struct cd_file *f,
-		      const uint8_t *map, uint64_t off, uint64_t left, const char *name,
-		      struct dimg_error *err)
+/* Undoes the scrambling of the bytes of a run of 2352-byte sectors that
+ * starts at byte `at` of the run (a chunk need not begin on a sector). */
+static void descramble(uint8_t *p, size_t n, uint64_t at)
 {
+	for (size_t i = 0; i < n; i++) {
+		unsigned k = (unsigned)((at + i) % CD_RAW);
+		if (k >= CD_SYNC_LEN)
+			p[i] ^= cd_scramble_byte(k - CD_SYNC_LEN);
+	}
+}
+
+/* len bytes from off of io (f: a cue's file, NULL the plain image) in
+ * chunks to the workers; scrambled: the bytes are scrambled data sectors
+ * from off on, hashed as they read unscrambled. */
+static int feed_range(struct feed *fd, int ti, struct dimg_io *io, const struct cd_file *f,
+		      const uint8_t *map, uint64_t off, uint64_t left, bool scrambled,
+		      const char *name, struct dimg_error *err)
+{
+	const uint64_t first = off;
 	struct hasher *h = fd->h;
 	while (left) {
 		struct chunk *c = &h->ch[fd->fill];
@@ -181,6 +197,8 @@ static int feed_range(struct feed *fd, int ti, struct dimg_io *io, const struct 
 				dimg_err_what(err, name);
 				return rc;
 			}
+			if (scrambled)
+				descramble(c->buf, n, off - first);
 		}
 		c->len = n;
 		c->track = ti;
@@ -231,9 +249,9 @@ static int feed_track(const struct cd_disc *d, int ti, struct feed *fd, struct d
 		f = &d->files[g->file];
 		off = f->data_off + g->offset;
 		len = (uint64_t)g->sectors * cd_track_stride(t);
-		rc =
-		    feed_range(fd, ti, f->io, f, f->map && off + len <= f->map_size ? f->map : NULL,
-			       off, len, f->name, err);
+		rc = feed_range(fd, ti, f->io, f,
+				f->map && off + len <= f->map_size && !t->scrambled ? f->map : NULL,
+				off, len, t->scrambled, f->name, err);
 		if (rc)
 			return rc;
 	}
@@ -255,7 +273,7 @@ static int feed_plain(struct dimg_image *img, struct feed *fd, struct dimg_error
 			map = m;
 		}
 	}
-	rc = feed_range(fd, 0, io, NULL, map, 0, io->size, img->path, err);
+	rc = feed_range(fd, 0, io, NULL, map, 0, io->size, false, img->path, err);
 	if (rc == 0)
 		feed_end(fd, 0);
 	/* the workers are done with the last chunk only after the caller's

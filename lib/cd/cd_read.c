@@ -508,6 +508,9 @@ int cd_read_stored(const struct cd_disc *d, const struct cd_track *t, int32_t lb
 							"%s is not open", f->name);
 				if ((rc = cd_file_read(f, buf, n * ss, off, err)))
 					return rc;
+				if (t->scrambled) /* the same XOR undoes it */
+					for (uint32_t k = 0; k < n; k++)
+						cd_scramble(buf + k * ss);
 				/* big-endian audio; the 96 subchannel bytes of a
 				 * CD+G or RW_RAW sector are not samples */
 				if ((f->type == CD_FILE_MOTOROLA || f->type == CD_FILE_AIFF) &&
@@ -555,7 +558,7 @@ const uint8_t *cd_stored_ptr(const struct cd_disc *d, const struct cd_track *t, 
 			const struct cd_file *f;
 			uint64_t off;
 			uint32_t run = (uint32_t)(at + (int32_t)g->sectors - lba);
-			if (g->file < 0 || !d->files[g->file].map)
+			if (g->file < 0 || !d->files[g->file].map || t->scrambled)
 				return NULL;
 			f = &d->files[g->file];
 			off = f->data_off + g->offset + (uint64_t)(lba - at) * ss;

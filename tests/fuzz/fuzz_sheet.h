@@ -43,8 +43,8 @@ static inline bool fuzz_same_tracks(const struct cd_disc *a, const struct cd_dis
 	for (int i = 0; i < a->ntracks; i++) {
 		const struct cd_track *s = &a->tracks[i], *t = &b->tracks[i];
 		if (s->number != t->number || s->mode != t->mode || s->sub_rw != t->sub_rw ||
-		    s->flags != t->flags || s->begin != t->begin || s->start != t->start ||
-		    s->end != t->end || s->session != t->session ||
+		    s->scrambled != t->scrambled || s->flags != t->flags || s->begin != t->begin ||
+		    s->start != t->start || s->end != t->end || s->session != t->session ||
 		    memcmp(s->index, t->index, sizeof(s->index)) || strcmp(s->isrc, t->isrc))
 			return false;
 	}

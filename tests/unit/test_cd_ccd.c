@@ -68,7 +68,7 @@ static int layout_with(struct cd_disc *d, uint64_t img_size, struct dimg_error *
 
 static const char *corpus_dir(void)
 {
-	static const char *const dirs[] = { NULL, "../shared/corpus", "../../shared/corpus" };
+	static const char *const dirs[] = {NULL, "../shared/corpus", "../../shared/corpus"};
 	static char buf[4096];
 	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
 		const char *dir = i ? dirs[i] : getenv("DIMG_CORPUS");
@@ -125,7 +125,7 @@ static void test_sub_round_trip(void **state)
 
 static void test_sub_known_pattern(void **state)
 {
-	uint8_t in[96] = { 0 }, out[96], want[96] = { 0 };
+	uint8_t in[96] = {0}, out[96], want[96] = {0};
 	(void)state;
 	/* P set in every symbol: 12 bytes of ones in the P channel */
 	memset(in, 0x80, 96);
@@ -154,9 +154,9 @@ static void test_sub_known_pattern(void **state)
 static void test_crc(void **state)
 {
 	/* first pack of libcdio's cdtext.cdt: an independent writer's CRC */
-	const uint8_t pack[18] = { 0x80, 0x00, 0x00, 0x00, 'J', 'o', 'y', 'f', 'u', 'l',
-				   ' ', 'N', 'i', 'g', 'h', 't', 0xf0, 0xf7 };
-	uint8_t q[12] = { 0x41, 0x01, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0x00, 0x28, 0x32 };
+	const uint8_t pack[18] = {0x80, 0x00, 0x00, 0x00, 'J', 'o', 'y', 'f',  'u',
+				  'l',	' ',  'N',  'i',  'g', 'h', 't', 0xf0, 0xf7};
+	uint8_t q[12] = {0x41, 0x01, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0x00, 0x28, 0x32};
 	(void)state;
 	assert_int_equal(cd_crc16(pack, 16), 0xf0f7);
 	assert_int_equal(cd_subq_crc(q), 0x2832);
@@ -221,26 +221,34 @@ static void test_q_generate(void **state)
 	struct cd_disc *d = two_track_model();
 	(void)state;
 	/* data track, INDEX 01, relative 0, absolute 00:02:00 */
-	check_q(d, 0, false, (const uint8_t[12]){ 0x41, 0x01, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00,
-						  0x02, 0x00, 0x28, 0x32 });
+	check_q(d, 0, false,
+		(const uint8_t[12]){0x41, 0x01, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0x00,
+				    0x28, 0x32});
 	/* track 1's two seconds before LBA 0: pregap, 1 frame to go */
-	check_q(d, -1, true, (const uint8_t[12]){ 0x41, 0x01, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00,
-						  0x01, 0x74, 0xae, 0xf0 });
+	check_q(d, -1, true,
+		(const uint8_t[12]){0x41, 0x01, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x01, 0x74,
+				    0xae, 0xf0});
 	/* first pregap sector of track 2: CTL 3, INDEX 00, 150 frames = 00:02:00
 	 * to go, absolute 1150 frames = 00:15:25 */
-	check_q(d, 1000, true, (const uint8_t[12]){ 0x31, 0x02, 0x00, 0x00, 0x02, 0x00, 0x00,
-						    0x00, 0x15, 0x25, 0xf8, 0x47 });
-	check_q(d, 1149, true, (const uint8_t[12]){ 0x31, 0x02, 0x00, 0x00, 0x00, 0x01, 0x00,
-						    0x00, 0x17, 0x24, 0xaf, 0x15 });
-	check_q(d, 1150, false, (const uint8_t[12]){ 0x31, 0x02, 0x01, 0x00, 0x00, 0x00, 0x00,
-						     0x00, 0x17, 0x25, 0x52, 0xb6 });
-	check_q(d, 1300, false, (const uint8_t[12]){ 0x31, 0x02, 0x02, 0x00, 0x02, 0x00, 0x00,
-						     0x00, 0x19, 0x25, 0x32, 0x8c });
+	check_q(d, 1000, true,
+		(const uint8_t[12]){0x31, 0x02, 0x00, 0x00, 0x02, 0x00, 0x00, 0x00, 0x15, 0x25,
+				    0xf8, 0x47});
+	check_q(d, 1149, true,
+		(const uint8_t[12]){0x31, 0x02, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x17, 0x24,
+				    0xaf, 0x15});
+	check_q(d, 1150, false,
+		(const uint8_t[12]){0x31, 0x02, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x17, 0x25,
+				    0x52, 0xb6});
+	check_q(d, 1300, false,
+		(const uint8_t[12]){0x31, 0x02, 0x02, 0x00, 0x02, 0x00, 0x00, 0x00, 0x19, 0x25,
+				    0x32, 0x8c});
 	/* lead-out: TNO AA, INDEX 01 */
-	check_q(d, 2000, true, (const uint8_t[12]){ 0x31, 0xaa, 0x01, 0x00, 0x00, 0x00, 0x00,
-						    0x00, 0x28, 0x50, 0x58, 0x9e });
-	check_q(d, 5000, true, (const uint8_t[12]){ 0x31, 0xaa, 0x01, 0x00, 0x40, 0x00, 0x00,
-						    0x01, 0x08, 0x50, 0x03, 0x58 });
+	check_q(d, 2000, true,
+		(const uint8_t[12]){0x31, 0xaa, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x28, 0x50,
+				    0x58, 0x9e});
+	check_q(d, 5000, true,
+		(const uint8_t[12]){0x31, 0xaa, 0x01, 0x00, 0x40, 0x00, 0x00, 0x01, 0x08, 0x50,
+				    0x03, 0x58});
 	/* every generated block checks */
 	for (int32_t lba = -150; lba < 2100; lba += 7) {
 		uint8_t sub[96];
@@ -332,7 +340,7 @@ static void compare_right(const struct cd_disc *d, const char *right_text)
 
 static void test_cdtext_corpus(void **state)
 {
-	static const char *const names[] = { "cdtext", "cdtext-krosis", "cdtext-libburnia" };
+	static const char *const names[] = {"cdtext", "cdtext-krosis", "cdtext-libburnia"};
 	const char *dir = corpus_dir();
 	(void)state;
 	if (!dir)
@@ -418,7 +426,7 @@ static void test_cdtext_round_trip(void **state)
 	struct dimg_error err;
 	uint8_t *packs;
 	size_t len;
-	unsigned count[16] = { 0 };
+	unsigned count[16] = {0};
 	(void)state;
 	dimg_error_clear(&err);
 	assert_int_equal(cd_cdtext_encode(d, &packs, &len, &err), 0);
@@ -440,13 +448,13 @@ static void test_cdtext_round_trip(void **state)
 		assert_int_equal(si[i * 18 + 1], i);
 	}
 	assert_int_equal(INFO(0), 0x00); /* ISO-8859-1 */
-	assert_int_equal(INFO(1), 1);    /* first track */
-	assert_int_equal(INFO(2), 2);    /* last track */
+	assert_int_equal(INFO(1), 1);	 /* first track */
+	assert_int_equal(INFO(2), 2);	 /* last track */
 	for (int k = 0; k < 16; k++)
 		assert_int_equal(INFO(4 + k), count[k]);
 	assert_int_equal(INFO(20), len / 18 - 1); /* last sequence number of block 0 */
 	assert_int_equal(INFO(21), 0);
-	assert_int_equal(INFO(28), 0x09);         /* English */
+	assert_int_equal(INFO(28), 0x09); /* English */
 #undef INFO
 	/* the repeated performer went out as a TAB */
 	bool tab = false;
@@ -482,7 +490,7 @@ static void test_cdtext_malformed(void **state)
 {
 	struct cd_disc *d = cd_disc_new();
 	struct dimg_error err;
-	uint8_t buf[40] = { 0 };
+	uint8_t buf[40] = {0};
 	(void)state;
 	dimg_error_clear(&err);
 	assert_int_equal(cd_cdtext_decode(d, buf, 7, &err), DIMG_EFORMAT);
@@ -491,7 +499,10 @@ static void test_cdtext_malformed(void **state)
 	dimg_error_clear(&err);
 	assert_int_equal(cd_cdtext_decode(d, buf, 4, &err), DIMG_EFORMAT); /* header, no packs */
 	/* a valid pack without terminator: nothing set, no crash */
-	memcpy(buf, "\x80\x00\x00\x00" "ABCDEFGHIJKL", 16);
+	memcpy(buf,
+	       "\x80\x00\x00\x00"
+	       "ABCDEFGHIJKL",
+	       16);
 	uint16_t crc = cd_crc16(buf, 16);
 	buf[16] = (uint8_t)(crc >> 8);
 	buf[17] = (uint8_t)crc;
@@ -499,7 +510,10 @@ static void test_cdtext_malformed(void **state)
 	assert_int_equal(cd_cdtext_decode(d, buf, 18, &err), 0);
 	assert_null(d->cdtext[0].text[0][CDT_TITLE]);
 	/* a continuation whose start is missing is dropped up to its NUL */
-	memcpy(buf, "\x80\x01\x05\x07" "tail\0Secondx", 16);
+	memcpy(buf,
+	       "\x80\x01\x05\x07"
+	       "tail\0Secondx",
+	       16);
 	crc = cd_crc16(buf, 16);
 	buf[16] = (uint8_t)(crc >> 8);
 	buf[17] = (uint8_t)crc;
@@ -520,28 +534,28 @@ static void test_cdtext_malformed(void **state)
 /* ---- CloneCD sheets ------------------------------------------------------ */
 
 static const char two_track_ccd[] =
-	"[CloneCD]\r\nVersion=3\r\n"
-	"[Disc]\r\nTocEntries=5\r\nSessions=1\r\nDataTracksScrambled=0\r\nCDTextLength=0\r\n"
-	"CATALOG=0123456789012\r\n"
-	"[Session 1]\r\nPreGapMode=1\r\nPreGapSubC=0\r\n"
-	"[Entry 0]\r\nSession=1\r\nPoint=0xa0\r\nADR=0x01\r\nControl=0x04\r\nTrackNo=0\r\n"
-	"AMin=0\r\nASec=0\r\nAFrame=0\r\nALBA=-150\r\nZero=0\r\nPMin=1\r\nPSec=0\r\nPFrame=0\r\n"
-	"PLBA=4350\r\n"
-	"[Entry 1]\r\nSession=1\r\nPoint=0xa1\r\nADR=0x01\r\nControl=0x02\r\nTrackNo=0\r\n"
-	"AMin=0\r\nASec=0\r\nAFrame=0\r\nALBA=-150\r\nZero=0\r\nPMin=2\r\nPSec=0\r\nPFrame=0\r\n"
-	"PLBA=8850\r\n"
-	"[Entry 2]\r\nSession=1\r\nPoint=0xa2\r\nADR=0x01\r\nControl=0x02\r\nTrackNo=0\r\n"
-	"AMin=0\r\nASec=0\r\nAFrame=0\r\nALBA=-150\r\nZero=0\r\nPMin=0\r\nPSec=28\r\nPFrame=50\r\n"
-	"PLBA=2000\r\n"
-	"[Entry 3]\r\nSession=1\r\nPoint=0x01\r\nADR=0x01\r\nControl=0x04\r\nTrackNo=0\r\n"
-	"AMin=0\r\nASec=0\r\nAFrame=0\r\nALBA=-150\r\nZero=0\r\nPMin=0\r\nPSec=2\r\nPFrame=0\r\n"
-	"PLBA=0\r\n"
-	"[Entry 4]\r\nSession=1\r\nPoint=0x02\r\nADR=0x01\r\nControl=0x02\r\nTrackNo=0\r\n"
-	"AMin=0\r\nASec=0\r\nAFrame=0\r\nALBA=-150\r\nZero=0\r\nPMin=0\r\nPSec=17\r\nPFrame=25\r\n"
-	"PLBA=1150\r\n"
-	"[TRACK 1]\r\nMODE=1\r\nINDEX 1=0\r\n"
-	"[TRACK 2]\r\nMODE=0\r\nINDEX 0=1000\r\nINDEX 1=1150\r\nINDEX 2=1300\r\n"
-	"ISRC=XYBLG1100005\r\n";
+    "[CloneCD]\r\nVersion=3\r\n"
+    "[Disc]\r\nTocEntries=5\r\nSessions=1\r\nDataTracksScrambled=0\r\nCDTextLength=0\r\n"
+    "CATALOG=0123456789012\r\n"
+    "[Session 1]\r\nPreGapMode=1\r\nPreGapSubC=0\r\n"
+    "[Entry 0]\r\nSession=1\r\nPoint=0xa0\r\nADR=0x01\r\nControl=0x04\r\nTrackNo=0\r\n"
+    "AMin=0\r\nASec=0\r\nAFrame=0\r\nALBA=-150\r\nZero=0\r\nPMin=1\r\nPSec=0\r\nPFrame=0\r\n"
+    "PLBA=4350\r\n"
+    "[Entry 1]\r\nSession=1\r\nPoint=0xa1\r\nADR=0x01\r\nControl=0x02\r\nTrackNo=0\r\n"
+    "AMin=0\r\nASec=0\r\nAFrame=0\r\nALBA=-150\r\nZero=0\r\nPMin=2\r\nPSec=0\r\nPFrame=0\r\n"
+    "PLBA=8850\r\n"
+    "[Entry 2]\r\nSession=1\r\nPoint=0xa2\r\nADR=0x01\r\nControl=0x02\r\nTrackNo=0\r\n"
+    "AMin=0\r\nASec=0\r\nAFrame=0\r\nALBA=-150\r\nZero=0\r\nPMin=0\r\nPSec=28\r\nPFrame=50\r\n"
+    "PLBA=2000\r\n"
+    "[Entry 3]\r\nSession=1\r\nPoint=0x01\r\nADR=0x01\r\nControl=0x04\r\nTrackNo=0\r\n"
+    "AMin=0\r\nASec=0\r\nAFrame=0\r\nALBA=-150\r\nZero=0\r\nPMin=0\r\nPSec=2\r\nPFrame=0\r\n"
+    "PLBA=0\r\n"
+    "[Entry 4]\r\nSession=1\r\nPoint=0x02\r\nADR=0x01\r\nControl=0x02\r\nTrackNo=0\r\n"
+    "AMin=0\r\nASec=0\r\nAFrame=0\r\nALBA=-150\r\nZero=0\r\nPMin=0\r\nPSec=17\r\nPFrame=25\r\n"
+    "PLBA=1150\r\n"
+    "[TRACK 1]\r\nMODE=1\r\nINDEX 1=0\r\n"
+    "[TRACK 2]\r\nMODE=0\r\nINDEX 0=1000\r\nINDEX 1=1150\r\nINDEX 2=1300\r\n"
+    "ISRC=XYBLG1100005\r\n";
 
 static void test_ccd_parse_two_tracks(void **state)
 {
@@ -699,7 +713,7 @@ static void assert_same_tracks(const struct cd_disc *a, const struct cd_disc *b)
 
 static char *write_ccd(const struct cd_disc *d)
 {
-	struct cd_text_out o = { 0 };
+	struct cd_text_out o = {0};
 	struct dimg_error err;
 	dimg_error_clear(&err);
 	if (cd_ccd_write(d, &o, &err))
@@ -711,7 +725,7 @@ static char *write_ccd(const struct cd_disc *d)
 
 static void test_ccd_write_round_trip(void **state)
 {
-	struct cd_disc *models[2] = { multi_model(), two_track_model() };
+	struct cd_disc *models[2] = {multi_model(), two_track_model()};
 	(void)state;
 	for (int m = 0; m < 2; m++) {
 		struct cd_disc *d = models[m];
@@ -747,18 +761,18 @@ static void test_ccd_write_round_trip(void **state)
 static void test_ccd_names(void **state)
 {
 	static const char *const cases[][3] = {
-		{ "disc.ccd", "disc.img", "disc.sub" },
-		{ "dir/My Disc.CCD", "My Disc.IMG", "My Disc.SUB" },
-		{ "a.b.ccd", "a.b.img", "a.b.sub" },
-		{ "noext", "noext.img", "noext.sub" },
+	    {"disc.ccd", "disc.img", "disc.sub"},
+	    {"dir/My Disc.CCD", "My Disc.IMG", "My Disc.SUB"},
+	    {"a.b.ccd", "a.b.img", "a.b.sub"},
+	    {"noext", "noext.img", "noext.sub"},
 	};
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct cd_disc *d = cd_disc_new();
 		struct dimg_error err;
 		dimg_error_clear(&err);
-		assert_int_equal(cd_ccd_parse(d, two_track_ccd, strlen(two_track_ccd), cases[i][0],
-					      &err), 0);
+		assert_int_equal(
+		    cd_ccd_parse(d, two_track_ccd, strlen(two_track_ccd), cases[i][0], &err), 0);
 		assert_string_equal(d->files[0].name, cases[i][1]);
 		assert_string_equal(d->files[1].name, cases[i][2]);
 		cd_disc_free(d);
@@ -769,7 +783,7 @@ static void test_ccd_names(void **state)
  * line-end bytes. */
 static void test_ccd_line_endings(void **state)
 {
-	const char *ends[] = { "\n", "\r" };
+	const char *ends[] = {"\n", "\r"};
 	(void)state;
 	for (int k = 0; k < 2; k++) {
 		char *t = malloc(sizeof(two_track_ccd));
@@ -841,7 +855,18 @@ static void test_ccd_hostile(void **state)
 	fails_edit("INDEX 2=1300", "INDEX 99999999=1300", "bad INDEX number");
 	fails_edit("Point=0x02", "Point=0x64", "neither a track");
 	fails_edit("PLBA=1150", "PLBA=1151", "PMin/PSec/PFrame");
-	fails_edit("DataTracksScrambled=0", "DataTracksScrambled=1", "scrambled");
+	fails_edit("DataTracksScrambled=0", "DataTracksScrambled=2", "bad value");
+	{
+		/* scrambled storage applies to the data tracks only */
+		struct dimg_error err;
+		char *t = edit(two_track_ccd, "DataTracksScrambled=0", "DataTracksScrambled=1");
+		struct cd_disc *d = parse(t, &err);
+		assert_non_null(d);
+		assert_true(d->tracks[0].scrambled);
+		assert_false(d->tracks[1].scrambled);
+		cd_disc_free(d);
+		free(t);
+	}
 	/* duplicate sections and keys */
 	fails_edit("[Session 1]", "[Disc]\r\n[Session 1]", "duplicate [Disc]");
 	fails_edit("[TRACK 2]", "[TRACK 1]", "duplicate [TRACK 1]");
@@ -864,8 +889,10 @@ static void test_ccd_hostile(void **state)
 	fails_edit("Session=1\r\nPoint=0x01", "Point=0x01", "needs Session and Point");
 	fails_edit("[TRACK 2]", "[TRACK 3]", "[TRACK 3] has no TOC entry");
 	/* entries that contradict each other or go backwards */
-	fails_edit("PMin=0\r\nPSec=17\r\nPFrame=25\r\nPLBA=1150", "PMin=0\r\nPSec=2\r\nPFrame=0\r\n"
-		   "PLBA=0", "not after track 1");
+	fails_edit("PMin=0\r\nPSec=17\r\nPFrame=25\r\nPLBA=1150",
+		   "PMin=0\r\nPSec=2\r\nPFrame=0\r\n"
+		   "PLBA=0",
+		   "not after track 1");
 	fails_edit("INDEX 0=1000", "INDEX 0=1200", "INDEX 0 (1200) after INDEX 1");
 	fails_edit("INDEX 0=1000", "INDEX 0=0", "not after track 1's INDEX 1");
 	fails_edit("INDEX 2=1300", "INDEX 2=2300", "INDEX 2 (LBA 2300) is out of order");
@@ -876,8 +903,10 @@ static void test_ccd_hostile(void **state)
 	fails_edit("Session=1\r\nPoint=0x02", "Session=3\r\nPoint=0x02", "in session 3");
 	fails_edit("[TRACK 1]", "[CDText]\r\nEntries=1\r\nEntry 0=80 00 00\r\n[TRACK 1]",
 		   "expected 16 hex bytes");
-	fails_edit("[TRACK 1]", "[CDText]\r\nEntries=2\r\nEntry 1=80 00 00 00 41 41 41 41 41 41 "
-		   "41 41 41 41 41 41\r\n[TRACK 1]", "Entry 1 where Entry 0 was expected");
+	fails_edit("[TRACK 1]",
+		   "[CDText]\r\nEntries=2\r\nEntry 1=80 00 00 00 41 41 41 41 41 41 "
+		   "41 41 41 41 41 41\r\n[TRACK 1]",
+		   "Entry 1 where Entry 0 was expected");
 	{
 		char t[] = "[CloneCD]\nVersion=3\n[Disc]\nTocEntries=0\0\n";
 		struct dimg_error err;
@@ -904,8 +933,10 @@ static void test_ccd_hostile(void **state)
 	/* 99 tracks parse; entry sections beyond the cap are refused */
 	n += (size_t)sprintf(big + n, "[CloneCD]\nVersion=3\n[Disc]\nTocEntries=100\n");
 	for (int i = 1; i <= 99; i++)
-		n += (size_t)sprintf(big + n, "[Entry %d]\nSession=1\nPoint=0x%02x\nControl=0x00\n"
-				     "PLBA=%d\n", i - 1, i, i * 1000);
+		n += (size_t)sprintf(big + n,
+				     "[Entry %d]\nSession=1\nPoint=0x%02x\nControl=0x00\n"
+				     "PLBA=%d\n",
+				     i - 1, i, i * 1000);
 	n += (size_t)sprintf(big + n, "[Entry 99]\nSession=1\nPoint=0xa2\nPLBA=200000\n");
 	struct dimg_error err;
 	struct cd_disc *d = parse(big, &err);
@@ -956,20 +987,20 @@ static void test_ccd_cdtext(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_sub_round_trip),
-		cmocka_unit_test(test_sub_known_pattern),
-		cmocka_unit_test(test_crc),
-		cmocka_unit_test(test_q_generate),
-		cmocka_unit_test(test_cdtext_corpus),
-		cmocka_unit_test(test_cdtext_round_trip),
-		cmocka_unit_test(test_cdtext_malformed),
-		cmocka_unit_test(test_ccd_parse_two_tracks),
-		cmocka_unit_test(test_ccd_no_leadout),
-		cmocka_unit_test(test_ccd_write_round_trip),
-		cmocka_unit_test(test_ccd_names),
-		cmocka_unit_test(test_ccd_line_endings),
-		cmocka_unit_test(test_ccd_hostile),
-		cmocka_unit_test(test_ccd_cdtext),
+	    cmocka_unit_test(test_sub_round_trip),
+	    cmocka_unit_test(test_sub_known_pattern),
+	    cmocka_unit_test(test_crc),
+	    cmocka_unit_test(test_q_generate),
+	    cmocka_unit_test(test_cdtext_corpus),
+	    cmocka_unit_test(test_cdtext_round_trip),
+	    cmocka_unit_test(test_cdtext_malformed),
+	    cmocka_unit_test(test_ccd_parse_two_tracks),
+	    cmocka_unit_test(test_ccd_no_leadout),
+	    cmocka_unit_test(test_ccd_write_round_trip),
+	    cmocka_unit_test(test_ccd_names),
+	    cmocka_unit_test(test_ccd_line_endings),
+	    cmocka_unit_test(test_ccd_hostile),
+	    cmocka_unit_test(test_ccd_cdtext),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
