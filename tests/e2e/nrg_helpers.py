@@ -267,6 +267,8 @@ def fuzz_seeds(out: Path, tiny_iso: bytes):
         "dao-cdg-raw": dao([[T("MODE1/2352", b"\0" * 2352, pregap=0, ctl=DATA_CTL),
                              T("MODE2/2352", b"\0" * 2352, pregap=1, ctl=DATA_CTL),
                              T("CDG", b"\1" * 2448 * 2, pregap=1)]], first_lba=0),
+        "tao-data-pw": tao([[T("MODE1/2352+PW", (b"\0" * 2352 + bytes(range(96))) * 3),
+                             T("MODE2/2352+PW", b"\1" * 2448 * 2)]], kind="ETN2"),
         "tao-etn2": tao([[T("MODE1/2048", tiny_iso), T("AUDIO", au)]], kind="ETN2"),
         "tao-etnf-2s": tao([[T("MODE2/2336", b"\0" * 2336 * 2)], [T("MODE2/2048", m1)]],
                            kind="ETNF"),

@@ -6,7 +6,8 @@
  * disc: every stored run lies in the sector data and no two overlap
  * (checked here independently of cd_nrg_layout), the sectors at every track
  * and segment boundary read raw and cooked, generated P/Q there carry a
- * valid CRC, and the data track's file system is walked.  Else abort.
+ * valid CRC, the subchannel reads (inline or generated), and the data
+ * track's file system is walked.  Else abort.
  */
 #include "fuzz_common.h"
 
@@ -50,7 +51,7 @@ static void check_runs(const struct cd_disc *d)
 				t = &d->tracks[k];
 		if (!t || g->file != 0)
 			abort();
-		ss = cd_tmodes[t->mode].sector_size;
+		ss = cd_track_stride(t);
 		end = g->offset + (uint64_t)g->sectors * ss;
 		if (end < g->offset || end > d->files[0].size)
 			abort();
@@ -64,7 +65,7 @@ static void check_runs(const struct cd_disc *d)
 				if (j >= d->tracks[k].first_seg &&
 				    j < d->tracks[k].first_seg + d->tracks[k].nsegs)
 					u = &d->tracks[k];
-			hend = h->offset + (uint64_t)h->sectors * cd_tmodes[u->mode].sector_size;
+			hend = h->offset + (uint64_t)h->sectors * cd_track_stride(u);
 			if (g->offset < hend && h->offset < end)
 				abort();
 		}
@@ -84,6 +85,10 @@ static void read_at(struct dimg_image *img, const struct cd_disc *d, int32_t lba
 		return;
 	if (cd_read_raw(d, lba, 1, raw, &err) != 0)
 		abort(); /* the sectors lie in the (in-memory) file: reads cannot fail */
+	dimg_error_clear(&err);
+	/* inline P-W (CDG, raw data with subchannel) or generated: a block */
+	if (cd_read_sub(d, lba, 1, sub, &err) != (cd_disc_has_sub(d) ? 0 : DIMG_ENOTFOUND))
+		abort();
 	dimg_error_clear(&err);
 	if (medium_read(img, cooked, sizeof(cooked), (uint64_t)lba * 2048u, &err) != 0)
 		abort();
