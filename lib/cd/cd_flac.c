@@ -30,7 +30,7 @@ struct cd_flac {
 	uint64_t pos;	  /* the decoder's byte position in the file */
 	uint64_t samples; /* STREAMINFO total */
 	uint8_t md5[16];  /* STREAMINFO MD5 of the samples, all zero unknown */
-	unsigned rate, channels, bits;
+	unsigned rate, channels, bits, max_block;
 	bool have_info;
 	uint8_t blk[FLAC_MAX_BLOCK * 4]; /* the frame decoded last, as PCM */
 	uint64_t blk_start;		 /* its first sample */
@@ -122,6 +122,15 @@ static FLAC__StreamDecoderWriteStatus on_write(const FLAC__StreamDecoder *dec,
 		p[2] = (uint8_t)r;
 		p[3] = (uint8_t)(r >> 8);
 	}
+	/* frames larger than STREAMINFO allows or past the stated length
+	 * would overlap others: the same sample could read two ways */
+	if ((x->max_block && n > x->max_block) ||
+	    fr->header.number.sample_number + n > x->samples) {
+		x->bad = "a frame larger than STREAMINFO allows or beyond the stated length";
+		x->bad_at = x->pos;
+		x->blk_len = 0;
+		return FLAC__STREAM_DECODER_WRITE_STATUS_ABORT;
+	}
 	x->blk_start = fr->header.number.sample_number;
 	x->blk_len = n;
 	return FLAC__STREAM_DECODER_WRITE_STATUS_CONTINUE;
@@ -137,6 +146,7 @@ static void on_metadata(const FLAC__StreamDecoder *dec, const FLAC__StreamMetada
 	x->channels = m->data.stream_info.channels;
 	x->bits = m->data.stream_info.bits_per_sample;
 	x->samples = m->data.stream_info.total_samples;
+	x->max_block = m->data.stream_info.max_blocksize;
 	memcpy(x->md5, m->data.stream_info.md5sum, 16);
 	x->have_info = true;
 }
@@ -229,9 +239,14 @@ static int frame_at(struct cd_flac *x, uint64_t s, struct dimg_error *err)
 	if (x->blk_len && s >= x->blk_start + x->blk_len &&
 	    s < x->blk_start + x->blk_len + FLAC_FORWARD) {
 		while (!x->bad && !(s < x->blk_start + x->blk_len)) {
-			uint64_t was = x->blk_start;
-			if (!FLAC__stream_decoder_process_single(x->dec) || x->blk_start == was)
-				break;
+			uint64_t was = x->blk_start, next = x->blk_start + x->blk_len;
+			if (!FLAC__stream_decoder_process_single(x->dec) || !x->blk_len ||
+			    x->blk_start == was)
+				break;		    /* no new frame: the end, or an error */
+			if (x->blk_start != next) { /* each frame starts where the last ended */
+				x->bad = "frames out of sequence";
+				x->bad_at = x->pos;
+			}
 		}
 	} else {
 		x->blk_len = 0;
