@@ -231,6 +231,27 @@ int cd_flac_open(struct cd_flac **out, struct dimg_io *io, const char *name, uin
 }
 
 /* Makes the decoded frame hold sample s. */
+/* Decodes frames after the current one until one holds sample s; each must
+ * start where the one before ended. */
+static void forward(struct cd_flac *x, uint64_t s)
+{
+	while (!x->bad && !(s < x->blk_start + x->blk_len)) {
+		uint64_t was = x->blk_start, next = x->blk_start + x->blk_len;
+		bool first = !x->blk_len;
+		if (!FLAC__stream_decoder_process_single(x->dec) || !x->blk_len ||
+		    (!first && x->blk_start == was))
+			break; /* no new frame: the end, or an error */
+		if (first ? x->blk_start != 0 : x->blk_start != next) {
+			x->bad = "frames out of sequence";
+			x->bad_at = x->pos;
+		}
+	}
+}
+
+/* Makes the decoded frame hold sample s: decoding on from the current
+ * frame when s is a little ahead, from the first frame when s is near the
+ * start (so a pass from the start reads the stream in order, the same
+ * every time), else through libFLAC's seek. */
 static int frame_at(struct cd_flac *x, uint64_t s, struct dimg_error *err)
 {
 	if (x->blk_len && s >= x->blk_start && s < x->blk_start + x->blk_len)
@@ -238,16 +259,13 @@ static int frame_at(struct cd_flac *x, uint64_t s, struct dimg_error *err)
 	x->bad = NULL;
 	if (x->blk_len && s >= x->blk_start + x->blk_len &&
 	    s < x->blk_start + x->blk_len + FLAC_FORWARD) {
-		while (!x->bad && !(s < x->blk_start + x->blk_len)) {
-			uint64_t was = x->blk_start, next = x->blk_start + x->blk_len;
-			if (!FLAC__stream_decoder_process_single(x->dec) || !x->blk_len ||
-			    x->blk_start == was)
-				break;		    /* no new frame: the end, or an error */
-			if (x->blk_start != next) { /* each frame starts where the last ended */
-				x->bad = "frames out of sequence";
-				x->bad_at = x->pos;
-			}
-		}
+		forward(x, s);
+	} else if (s < FLAC_FORWARD) {
+		x->blk_len = 0;
+		x->blk_start = 0;
+		if (FLAC__stream_decoder_reset(x->dec) &&
+		    FLAC__stream_decoder_process_until_end_of_metadata(x->dec))
+			forward(x, s);
 	} else {
 		x->blk_len = 0;
 		if (!FLAC__stream_decoder_seek_absolute(x->dec, s))
