@@ -164,11 +164,23 @@ static void descramble(uint8_t *p, size_t n, uint64_t at)
 	}
 }
 
+static void swap16(uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i + 1 < n; i += 2) {
+		uint8_t t = p[i];
+		p[i] = p[i + 1];
+		p[i + 1] = t;
+	}
+}
+
+/* How a run's stored bytes differ from the BIN's: scrambled data sectors,
+ * big-endian audio (MOTOROLA, AIFF). */
+enum feed_fix { FIX_NONE, FIX_SCRAMBLED, FIX_SWAP };
+
 /* len bytes from off of io (f: a cue's file, NULL the plain image) in
- * chunks to the workers; scrambled: the bytes are scrambled data sectors
- * from off on, hashed as they read unscrambled. */
+ * chunks to the workers, hashed as the BIN holds them (fix). */
 static int feed_range(struct feed *fd, int ti, struct dimg_io *io, const struct cd_file *f,
-		      const uint8_t *map, uint64_t off, uint64_t left, bool scrambled,
+		      const uint8_t *map, uint64_t off, uint64_t left, enum feed_fix fix,
 		      const char *name, struct dimg_error *err)
 {
 	const uint64_t first = off;
@@ -197,8 +209,10 @@ static int feed_range(struct feed *fd, int ti, struct dimg_io *io, const struct 
 				dimg_err_what(err, name);
 				return rc;
 			}
-			if (scrambled)
+			if (fix == FIX_SCRAMBLED)
 				descramble(c->buf, n, off - first);
+			else if (fix == FIX_SWAP) /* chunks are even-sized */
+				swap16(c->buf, n);
 		}
 		c->len = n;
 		c->track = ti;
@@ -243,15 +257,23 @@ static int feed_track(const struct cd_disc *d, int ti, struct feed *fd, struct d
 		const struct cd_seg *g = &d->segs[t->first_seg + s];
 		const struct cd_file *f;
 		uint64_t off, len;
+		enum feed_fix fix;
 		int rc;
 		if (g->file < 0)
 			continue;
 		f = &d->files[g->file];
 		off = f->data_off + g->offset;
 		len = (uint64_t)g->sectors * cd_track_stride(t);
+		fix = t->scrambled ? FIX_SCRAMBLED
+		      : (f->type == CD_FILE_MOTOROLA || f->type == CD_FILE_AIFF) &&
+			      cd_tmodes[t->mode].data_mode == 0 && !t->sub_rw &&
+			      t->mode != CD_TM_CDG
+			  ? FIX_SWAP
+			  : FIX_NONE;
 		rc = feed_range(fd, ti, f->io, f,
-				f->map && off + len <= f->map_size && !t->scrambled ? f->map : NULL,
-				off, len, t->scrambled, f->name, err);
+				f->map && off + len <= f->map_size && fix == FIX_NONE ? f->map
+										      : NULL,
+				off, len, fix, f->name, err);
 		if (rc)
 			return rc;
 	}
@@ -273,7 +295,7 @@ static int feed_plain(struct dimg_image *img, struct feed *fd, struct dimg_error
 			map = m;
 		}
 	}
-	rc = feed_range(fd, 0, io, NULL, map, 0, io->size, false, img->path, err);
+	rc = feed_range(fd, 0, io, NULL, map, 0, io->size, FIX_NONE, img->path, err);
 	if (rc == 0)
 		feed_end(fd, 0);
 	/* the workers are done with the last chunk only after the caller's

@@ -369,6 +369,9 @@ def test_wave_and_motorola_files(dimg, mixed, tmp_path):
         out = tmp_path / f"o{n}.raw"
         dimg.ok("convert", "--to", "raw", "--track", n, cue, out)
         assert out.read_bytes() == pcm
+    # per-track hashes are over the bytes a BIN holds: little-endian PCM either way
+    h = dimg.json("hash", "--json", "--per-track", "--algo", "sha1", cue)
+    assert [t["sha1"] for t in h["tracks"]] == [ch.sha1(pcm)] * 2
 
 
 def test_aiff_files_written_by_sox(dimg, mixed, tmp_path):
