@@ -17,6 +17,7 @@
  */
 #include "cd/cd_disc.h"
 #include "cd/cd_sector.h"
+#include "util/bytes.h"
 
 #include <openssl/evp.h>
 #include <pthread.h>
@@ -164,15 +165,6 @@ static void descramble(uint8_t *p, size_t n, uint64_t at)
 	}
 }
 
-static void swap16(uint8_t *p, size_t n)
-{
-	for (size_t i = 0; i + 1 < n; i += 2) {
-		uint8_t t = p[i];
-		p[i] = p[i + 1];
-		p[i + 1] = t;
-	}
-}
-
 /* How a run's stored bytes differ from the BIN's: scrambled data sectors,
  * big-endian audio (MOTOROLA, AIFF). */
 enum feed_fix { FIX_NONE, FIX_SCRAMBLED, FIX_SWAP };
@@ -212,7 +204,7 @@ static int feed_range(struct feed *fd, int ti, struct dimg_io *io, const struct 
 			if (fix == FIX_SCRAMBLED)
 				descramble(c->buf, n, off - first);
 			else if (fix == FIX_SWAP) /* chunks are even-sized */
-				swap16(c->buf, n);
+				swap16_words(c->buf, n);
 		}
 		c->len = n;
 		c->track = ti;

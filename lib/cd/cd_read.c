@@ -471,15 +471,6 @@ static void generated(const struct cd_track *t, int32_t lba, uint8_t *out)
 
 /* ---- reading ----------------------------------------------------------- */
 
-static void swap16(uint8_t *p, size_t len)
-{
-	for (size_t i = 0; i + 1 < len; i += 2) {
-		uint8_t t = p[i];
-		p[i] = p[i + 1];
-		p[i + 1] = t;
-	}
-}
-
 int cd_read_stored(const struct cd_disc *d, const struct cd_track *t, int32_t lba, uint32_t count,
 		   uint8_t *buf, struct dimg_error *err)
 {
@@ -516,7 +507,7 @@ int cd_read_stored(const struct cd_disc *d, const struct cd_track *t, int32_t lb
 				if ((f->type == CD_FILE_MOTOROLA || f->type == CD_FILE_AIFF) &&
 				    cd_tmodes[t->mode].data_mode == 0)
 					for (uint32_t k = 0; k < n; k++)
-						swap16(buf + k * ss, CD_RAW);
+						swap16_words(buf + k * ss, CD_RAW);
 			}
 			buf += n * ss;
 			lba += (int32_t)n;

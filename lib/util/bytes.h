@@ -3,6 +3,7 @@
 #ifndef DIMG_UTIL_BYTES_H
 #define DIMG_UTIL_BYTES_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 static inline uint16_t ld_le16(const uint8_t *p) { return (uint16_t)(p[0] | (p[1] << 8)); }
@@ -33,6 +34,15 @@ static inline void st_le32(uint8_t *p, uint32_t v)
 static inline void st_be32(uint8_t *p, uint32_t v)
 {
 	p[0] = (uint8_t)(v >> 24); p[1] = (uint8_t)(v >> 16); p[2] = (uint8_t)(v >> 8); p[3] = (uint8_t)v;
+}
+/* Swaps the bytes of each 16-bit word of p (big- <-> little-endian PCM). */
+static inline void swap16_words(uint8_t *p, size_t len)
+{
+	for (size_t i = 0; i + 1 < len; i += 2) {
+		uint8_t t = p[i];
+		p[i] = p[i + 1];
+		p[i + 1] = t;
+	}
 }
 
 #endif
